@@ -1,0 +1,184 @@
+// The one place where the environment becomes typed configuration.
+// Validated once at start; a bad value stops the start with the variable's name.
+import { z } from 'zod';
+
+const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-do-not-use-in-production';
+// The sandbox's own keys. They only open our own /sandbox/danal, never real Danal.
+export const SANDBOX_SECRET_KEY = 'SK_TEST_dpot_sandbox_secret_key';
+export const SANDBOX_CLIENT_KEY = 'CL_TEST_dpot_sandbox_client_key';
+export const SANDBOX_MERCHANT_ID = '9810030930';
+export const DANAL_NOTIFICATION_IP = '150.242.132.116';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z.string().trim().min(1).optional();
+const url = z.url({ protocol: /^https?$/ });
+const ipList = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+  .pipe(z.array(z.union([z.ipv4(), z.ipv6()])).min(1));
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: int(0, 65535).default(4000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_BASE_URL: url.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATABASE_POOL_SIZE: int(1, 200).default(10),
+    EMBEDDED_PG_DIR: z.string().min(1).default('./.data/pg'),
+    EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_ISSUER: z.string().min(1).default('dpot-pay'),
+    JWT_AUDIENCE: z.string().min(1).default('dpot'),
+    JWT_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
+
+    DANAL_MODE: z.enum(['sandbox', 'live']).default('sandbox'),
+    DANAL_API_BASE: url.optional(),
+    DANAL_SECRET_KEY: optionalText,
+    DANAL_CLIENT_KEY: optionalText,
+    DANAL_MERCHANT_ID: z.string().trim().min(1).max(20).optional(),
+    DANAL_TIMEOUT_MS: int(100, 120_000).default(15_000),
+    DANAL_NOTI_URL: url.optional(),
+
+    ORDER_MIN_AMOUNT: int(1, 100_000_000).default(1_000),
+    ORDER_MAX_AMOUNT: int(1, 100_000_000).default(1_000_000),
+    ORDER_AMOUNT_UNIT: int(1, 1_000_000).default(100),
+    POINT_RATE_PERCENT: int(1, 1_000).default(100),
+    ORDER_TTL_MINUTES: int(1, 24 * 60).default(30),
+    ORDER_NAME: z.string().trim().min(1).max(100).default('DPOT 포인트 충전'),
+    CHECKOUT_SUCCESS_URL: url.optional(),
+    CHECKOUT_FAIL_URL: url.optional(),
+
+    NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
+    TRUST_PROXY: z.string().trim().min(1).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ORDER_MIN_AMOUNT > env.ORDER_MAX_AMOUNT) {
+      ctx.addIssue({ code: 'custom', path: ['ORDER_MIN_AMOUNT'], message: 'must not exceed ORDER_MAX_AMOUNT' });
+    }
+    if (env.NODE_ENV !== 'production') return;
+    const required = (name: keyof typeof env, why: string) => {
+      if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: why });
+    };
+    required('JWT_SECRET', 'is required in production (no default secrets)');
+    if (env.JWT_SECRET === DEV_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the development secret' });
+    }
+    if (env.DANAL_MODE !== 'live') {
+      ctx.addIssue({ code: 'custom', path: ['DANAL_MODE'], message: 'must be "live" in production (the sandbox is refused)' });
+    }
+    required('DANAL_SECRET_KEY', 'is required in production');
+    required('DANAL_CLIENT_KEY', 'is required in production');
+    required('DANAL_MERCHANT_ID', 'is required in production');
+    required('DATABASE_URL', 'is required in production (the embedded database is for development)');
+    required('PUBLIC_BASE_URL', 'is required in production (Danal needs our public notification URL)');
+    required('CHECKOUT_SUCCESS_URL', "is required in production (the frontend's Danal success page)");
+    required('CHECKOUT_FAIL_URL', "is required in production (the frontend's Danal fail page)");
+  })
+  .superRefine((env, ctx) => {
+    if (env.DANAL_MODE === 'live') {
+      for (const name of ['DANAL_SECRET_KEY', 'DANAL_CLIENT_KEY', 'DANAL_MERCHANT_ID', 'DANAL_API_BASE'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when DANAL_MODE=live' });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  /** Set when PUBLIC_BASE_URL is given; otherwise derived from the listening port. */
+  publicBaseUrl?: string;
+  logLevel: Env['LOG_LEVEL'];
+  database: { url?: string; poolSize: number; embeddedDir: string; embeddedPort: number };
+  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  danal: {
+    mode: 'sandbox' | 'live';
+    /** Undefined in sandbox mode without DANAL_API_BASE: this server's own /sandbox/danal. */
+    apiBase?: string;
+    secretKey: string;
+    clientKey: string;
+    merchantId: string;
+    timeoutMs: number;
+    notiUrl?: string;
+  };
+  orders: {
+    minAmount: number;
+    maxAmount: number;
+    amountUnit: number;
+    pointRatePercent: number;
+    ttlMinutes: number;
+    orderName: string;
+    successUrl?: string;
+    failUrl?: string;
+  };
+  notifications: { allowedIps: string[] };
+  trustProxy?: string | number | boolean;
+}
+
+export class ConfigError extends Error {}
+
+function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined || value === 'false') return undefined;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // addresses, CIDRs or Express names such as "loopback"
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings in an env file mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0] ?? '(env)')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const sandbox = env.DANAL_MODE === 'sandbox';
+  const allowedIps = sandbox ? [...new Set([...env.NOTI_ALLOWED_IPS, '127.0.0.1', '::1'])] : env.NOTI_ALLOWED_IPS;
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/$/, ''),
+    logLevel: env.LOG_LEVEL,
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      embeddedDir: env.EMBEDDED_PG_DIR,
+      embeddedPort: env.EMBEDDED_PG_PORT,
+    },
+    jwt: {
+      secret: env.JWT_SECRET ?? DEV_JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      ttlSeconds: env.JWT_TTL_SECONDS,
+    },
+    danal: {
+      mode: env.DANAL_MODE,
+      apiBase: env.DANAL_API_BASE?.replace(/\/$/, ''),
+      secretKey: env.DANAL_SECRET_KEY ?? SANDBOX_SECRET_KEY,
+      clientKey: env.DANAL_CLIENT_KEY ?? SANDBOX_CLIENT_KEY,
+      merchantId: env.DANAL_MERCHANT_ID ?? SANDBOX_MERCHANT_ID,
+      timeoutMs: env.DANAL_TIMEOUT_MS,
+      notiUrl: env.DANAL_NOTI_URL,
+    },
+    orders: {
+      minAmount: env.ORDER_MIN_AMOUNT,
+      maxAmount: env.ORDER_MAX_AMOUNT,
+      amountUnit: env.ORDER_AMOUNT_UNIT,
+      pointRatePercent: env.POINT_RATE_PERCENT,
+      ttlMinutes: env.ORDER_TTL_MINUTES,
+      orderName: env.ORDER_NAME,
+      successUrl: env.CHECKOUT_SUCCESS_URL,
+      failUrl: env.CHECKOUT_FAIL_URL,
+    },
+    notifications: { allowedIps },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+  };
+}

@@ -1,0 +1,39 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+// Anything that could carry a secret or an account number, wherever it sits
+// in a logged object. pino replaces these values with "[REDACTED]".
+const REDACT_PATHS = [
+  'authorization',
+  'password',
+  'accessToken',
+  'token',
+  'secretKey',
+  'accountNumber',
+  'vaccountNumber',
+  '*.authorization',
+  '*.Authorization',
+  '*.password',
+  '*.accessToken',
+  '*.token',
+  '*.secretKey',
+  '*.accountNumber',
+  '*.vaccountNumber',
+  'headers.authorization',
+  'req.headers.authorization',
+  'virtualAccount.accountNumber',
+  '*.virtualAccount.accountNumber',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'dpot-pay' },
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}
+
+export type { Logger };
