@@ -1,0 +1,73 @@
+// The Express application: middleware order, routers, the error handler.
+// Everything it needs arrives ready-made from src/server.ts.
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Config } from './config.js';
+import type { Db } from './db/prisma.js';
+import type { Logger } from './lib/logger.js';
+import type { AuthService } from './auth/auth-service.js';
+import type { PaymentService } from './payments/payment-service.js';
+import type { DepositNotificationService } from './payments/deposit-notification-service.js';
+import { requestContext, requireJsonBody } from './http/request-context.js';
+import { errorHandler, notFoundHandler, errorBody } from './http/error-handler.js';
+import { requireAuth } from './http/require-auth.js';
+import { authRouter } from './http/auth-router.js';
+import { paymentRouter } from './http/payment-router.js';
+import { walletRouter } from './http/wallet-router.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  auth: AuthService;
+  payments: PaymentService;
+  notifications: DepositNotificationService;
+  /** Mounted at /sandbox/danal in sandbox mode only. */
+  sandbox?: express.Router;
+  /** False while shutting down, so that load balancers stop sending. */
+  isAccepting: () => boolean;
+}
+
+export const BODY_LIMIT = '16kb';
+
+export function createApp(deps: AppDeps): Express {
+  const { config, db, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy ?? false);
+  app.use(requestContext(log));
+  app.use(helmet());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ success: true, data: { status: 'ok' } });
+  });
+  app.get('/readyz', (async (_req, res) => {
+    if (!deps.isAccepting()) return void res.status(503).json(errorBody('SHUTTING_DOWN', 'The server is shutting down'));
+    try {
+      await db.$queryRaw`SELECT 1`;
+      res.json({ success: true, data: { status: 'ready', database: 'ok' } });
+    } catch {
+      res.status(503).json(errorBody('DATABASE_UNAVAILABLE', 'The database cannot be reached'));
+    }
+  }) as RequestHandler);
+
+  const auth = requireAuth(config.jwt);
+  app.use('/api', express.json({ limit: BODY_LIMIT }));
+  app.use('/api/auth', requireJsonBody, authRouter(deps.auth));
+  app.use(
+    '/api/payment',
+    paymentRouter({
+      payments: deps.payments,
+      notifications: deps.notifications,
+      requireAuth: auth,
+      requireJsonBody,
+      clientConfig: { clientKey: config.danal.clientKey, merchantID: config.danal.merchantId },
+    }),
+  );
+  app.use('/api/wallet', walletRouter(db, auth));
+  if (deps.sandbox) app.use('/sandbox/danal', deps.sandbox);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(log));
+  return app;
+}

@@ -1,0 +1,77 @@
+// The seed collection's payment API. Handlers only validate, call one use
+// case and wrap the answer.
+import { Router, type RequestHandler } from 'express';
+import express from 'express';
+import { z } from 'zod';
+import type { PaymentService } from '../payments/payment-service.js';
+import type { DepositNotificationService } from '../payments/deposit-notification-service.js';
+import { CONFIRM_METHODS } from '../payments/order-policy.js';
+import { PaymentMethod } from '../generated/prisma/enums.js';
+import { krw, parse, parseBody } from './validate.js';
+
+const orderIdField = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
+
+const createOrderBody = z.strictObject({
+  amount: krw,
+  paymentMethod: z.enum(Object.values(PaymentMethod) as [PaymentMethod, ...PaymentMethod[]], {
+    error: `must be one of ${Object.values(PaymentMethod).join(', ')}`,
+  }),
+});
+
+const confirmBody = z.strictObject({
+  orderID: orderIdField,
+  transactionID: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
+  method: z.enum(CONFIRM_METHODS, { error: `must be one of ${CONFIRM_METHODS.join(', ')}` }),
+});
+
+const cancelBody = z.strictObject({
+  orderID: orderIdField,
+  reason: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+});
+
+export interface PaymentRouterDeps {
+  payments: PaymentService;
+  notifications: DepositNotificationService;
+  requireAuth: RequestHandler;
+  requireJsonBody: RequestHandler;
+  clientConfig: { clientKey: string; merchantID: string };
+}
+
+export function paymentRouter(deps: PaymentRouterDeps): Router {
+  const { payments } = deps;
+  const router = Router();
+
+  // Danal's servers post here: no JWT; the source address is checked instead.
+  // JSON as in the seed, or a form post, since Danal does not publish which it sends.
+  router.post(
+    '/noti/vaccount',
+    express.urlencoded({ extended: false, limit: '8kb' }),
+    async (req, res) => {
+      const reply = await deps.notifications.handle(req.ip ?? '', req.body);
+      res.status(reply.httpStatus).json(reply.body);
+    },
+  );
+
+  router.use(deps.requireAuth, deps.requireJsonBody);
+
+  router.get('/config', (_req, res) => {
+    res.json({ success: true, data: deps.clientConfig });
+  });
+  router.post('/order', async (req, res) => {
+    const body = parseBody(createOrderBody, req);
+    res.status(201).json({ success: true, data: await payments.createOrder(req.userId!, body), message: 'Order created' });
+  });
+  router.post('/confirm', async (req, res) => {
+    const result = await payments.confirm(req.userId!, parseBody(confirmBody, req));
+    const message = result.status === 'Paid' ? '충전이 완료되었습니다.' : 'Virtual account issued; the points are credited when the deposit arrives';
+    res.json({ success: true, data: result, message });
+  });
+  router.post('/cancel', async (req, res) => {
+    res.json({ success: true, data: await payments.cancel(req.userId!, parseBody(cancelBody, req)), message: 'Payment canceled' });
+  });
+  router.get('/orders/:orderID', async (req, res) => {
+    const orderID = parse(orderIdField, req.params.orderID, 'orderID');
+    res.json({ success: true, data: await payments.getOrder(req.userId!, orderID) });
+  });
+  return router;
+}

@@ -1,0 +1,29 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { AppError } from '../lib/errors.js';
+
+function describe(issue: z.core.$ZodIssue): { field: string; message: string }[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not an accepted field' }));
+  }
+  const field = issue.path.join('.') || 'body';
+  if (issue.code === 'invalid_type' && issue.input === undefined) return [{ field, message: 'is required' }];
+  return [{ field, message: issue.message }];
+}
+
+/** Parses with the route's schema; a failure is a 400 naming every bad field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.infer<S> {
+  if (what === 'body' && (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw new AppError(400, 'VALIDATION_FAILED', 'The request body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = result.error.issues.flatMap(describe);
+  const summary = details.map((d) => `${d.field} ${d.message}`).join('; ');
+  throw new AppError(400, 'VALIDATION_FAILED', `Invalid ${what}: ${summary}`, details);
+}
+
+export const parseBody = <S extends z.ZodType>(schema: S, req: Request) => parse(schema, req.body);
+
+/** Money in requests: an integer, never a float or a string. */
+export const krw = z.number({ error: 'must be a number' }).int('must be a whole number of KRW').positive('must be greater than 0').max(1_000_000_000, 'is too large');

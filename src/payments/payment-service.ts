@@ -1,0 +1,296 @@
+// The charge use cases: create an order, confirm it with Danal, cancel it.
+// Rules: the stored order is the truth about money; no row lock is held while
+// Danal is called; an answer we did not get is recorded as unknown, never as
+// a failure or a success.
+import type { Db } from '../db/prisma.js';
+import type { Logger } from '../lib/logger.js';
+import { AppError, conflict, notFound } from '../lib/errors.js';
+import type { PaymentMethod } from '../generated/prisma/enums.js';
+import {
+  DanalError,
+  DanalUnavailableError,
+  DanalDeclinedError,
+  DanalInvalidRequestError,
+  type Approval,
+  type DanalGateway,
+} from '../danal/danal-gateway.js';
+import { balanceOf, creditCharge, debitHeldForCancel, holdPoints, releaseHold } from '../wallet/wallet-ledger.js';
+import * as orders from './order-repository.js';
+import type { Order } from './order-repository.js';
+import { CONFIRM_METHOD_OF, DANAL_METHOD_OF, amountProblem, newOrderId, pointsFor, receiptSplit, type OrderPolicy } from './order-policy.js';
+import { statusCode } from './order-status.js';
+import { orderView, virtualAccountView } from './order-view.js';
+
+export interface CheckoutUrls {
+  successUrl: () => string;
+  failUrl: () => string;
+  notiUrl: () => string;
+  /** Sandbox only: our imitation of Danal's payment window. */
+  sandboxCheckoutUrl?: () => string;
+}
+
+export interface PaymentServiceDeps {
+  db: Db;
+  danal: DanalGateway;
+  policy: OrderPolicy;
+  merchantId: string;
+  urls: CheckoutUrls;
+  log: Logger;
+  now?: () => Date;
+}
+
+const outcomeUnknown = () =>
+  new AppError(504, 'DANAL_OUTCOME_UNKNOWN', 'Danal did not give a definite answer; the order is marked for verification. Do not pay again.');
+const danalUnavailable = () => new AppError(503, 'DANAL_UNAVAILABLE', 'Danal cannot be reached right now; nothing was charged. Try again shortly.');
+
+function danalFailure(error: DanalError): { code: string; message: string } {
+  if (error instanceof DanalDeclinedError) return { code: error.code, message: error.danalMessage };
+  if (error instanceof DanalInvalidRequestError) return { code: error.code, message: error.danalMessage || `HTTP ${error.httpStatus}` };
+  return { code: 'DANAL_ERROR', message: error.message };
+}
+
+export function createPaymentService(deps: PaymentServiceDeps) {
+  const { db, danal, policy, log } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function checkoutFor(order: Order, userId: string) {
+    const paymentsMethod = DANAL_METHOD_OF[order.paymentMethod];
+    const checkout: Record<string, string | number> = {
+      merchantId: deps.merchantId,
+      paymentsMethod,
+      orderId: order.id,
+      orderName: order.orderName,
+      amount: order.amount,
+      userId,
+      successUrl: deps.urls.successUrl(),
+      failUrl: deps.urls.failUrl(),
+    };
+    if (paymentsMethod === 'VACCOUNT') checkout.notiUrl = deps.urls.notiUrl();
+    if (deps.urls.sandboxCheckoutUrl) {
+      const query = new URLSearchParams(Object.entries(checkout).map(([k, v]) => [k, String(v)]));
+      checkout.sandboxCheckoutUrl = `${deps.urls.sandboxCheckoutUrl()}?${query}`;
+    }
+    return checkout;
+  }
+
+  async function createOrder(userId: string, input: { amount: number; paymentMethod: PaymentMethod }) {
+    const problem = amountProblem(input.amount, policy);
+    if (problem) throw new AppError(400, 'INVALID_AMOUNT', `amount ${problem}`, [{ field: 'amount', message: problem }]);
+    const order = await orders.createOrder(db, {
+      id: newOrderId(),
+      userId,
+      orderName: policy.orderName,
+      amount: input.amount,
+      pointAmount: pointsFor(input.amount, policy),
+      ...receiptSplit(input.amount),
+      paymentMethod: input.paymentMethod,
+      expiresAt: new Date(now().getTime() + policy.ttlMinutes * 60_000),
+    });
+    log.info({ event: 'order.created', orderID: order.id, userId, amount: order.amount, paymentMethod: order.paymentMethod }, 'order created');
+    return {
+      orderID: order.id,
+      amount: order.amount,
+      pointAmount: order.pointAmount,
+      paymentMethod: order.paymentMethod,
+      status: order.status,
+      orderName: order.orderName,
+      expiresAt: order.expiresAt,
+      checkout: checkoutFor(order, userId),
+    };
+  }
+
+  async function loadOwnOrder(userId: string, orderId: string): Promise<Order> {
+    const order = await orders.findOwnOrder(db, orderId, userId);
+    if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId} for this user`);
+    return order;
+  }
+
+  async function confirmedResult(order: Order) {
+    if (order.status === 'WaitingForDeposit') {
+      return { orderID: order.id, status: order.status, pointAmount: order.pointAmount, virtualAccount: virtualAccountView(order) };
+    }
+    return {
+      orderID: order.id,
+      status: order.status,
+      pointAmount: order.pointAmount,
+      paidAt: order.approvedAt,
+      balance: await balanceOf(db, order.userId),
+    };
+  }
+
+  /** What a confirm of an order that is not Pending answers. */
+  async function answerForSettled(order: Order, transactionId: string) {
+    const confirmedBefore = order.status === 'Paid' || order.status === 'WaitingForDeposit';
+    if (confirmedBefore && order.danalTransactionId === transactionId) return confirmedResult(order);
+    if (confirmedBefore) throw conflict('ORDER_ALREADY_CONFIRMED', `Order ${order.id} was confirmed with another transactionID`);
+    if (order.status === 'Pending') {
+      // Only reached when the claim failed on expiry.
+      await orders.transition(db, order.id, 'Pending', 'Expired');
+      throw conflict('ORDER_EXPIRED', `Order ${order.id} expired at ${order.expiresAt.toISOString()}; create a new order`);
+    }
+    throw conflict(statusCode(order.status), `Order ${order.id} is ${order.status} and cannot be confirmed`);
+  }
+
+  async function confirm(userId: string, input: { orderID: string; transactionID: string; method: string }) {
+    const order = await loadOwnOrder(userId, input.orderID);
+    if (CONFIRM_METHOD_OF[order.paymentMethod] !== input.method) {
+      throw new AppError(400, 'METHOD_MISMATCH', `method must be ${CONFIRM_METHOD_OF[order.paymentMethod]} for a ${order.paymentMethod} order`, [
+        { field: 'method', message: `expected ${CONFIRM_METHOD_OF[order.paymentMethod]}` },
+      ]);
+    }
+    if (order.status !== 'Pending') return answerForSettled(order, input.transactionID);
+
+    const danalMethod = DANAL_METHOD_OF[order.paymentMethod];
+    let claimed: boolean;
+    try {
+      claimed = await orders.claimForConfirm(db, order.id, input.transactionID, danalMethod, now());
+    } catch (error) {
+      if ((error as { code?: string }).code === 'P2002') {
+        throw conflict('TRANSACTION_ALREADY_USED', `transactionID ${input.transactionID} belongs to another order`);
+      }
+      throw error;
+    }
+    if (!claimed) return answerForSettled(await loadOwnOrder(userId, order.id), input.transactionID);
+
+    let approval: Approval;
+    try {
+      approval = await danal.confirm({ transactionId: input.transactionID, orderId: order.id, amount: order.amount, method: danalMethod });
+    } catch (error) {
+      return handleConfirmFailure(order, error);
+    }
+    if (approval.transactionId !== input.transactionID || approval.orderId !== order.id) {
+      await orders.transition(db, order.id, 'Confirming', 'ConfirmUnknown', orders.recordFailure('DANAL_ECHO_MISMATCH', 'Danal approved another transaction or order'));
+      log.error({ event: 'order.confirm_unknown', orderID: order.id, userId, reason: 'echo mismatch' }, 'Danal echo does not match the order');
+      throw outcomeUnknown();
+    }
+    if (approval.amount !== order.amount) return refundWrongAmount(order, approval);
+
+    if (approval.virtualAccount) {
+      await orders.transition(db, order.id, 'Confirming', 'WaitingForDeposit', {
+        approvedAt: approval.approvedAt,
+        ...orders.virtualAccountColumns(approval.virtualAccount),
+      });
+      log.info({ event: 'order.account_issued', orderID: order.id, userId }, 'virtual account issued');
+      return confirmedResult(await loadOwnOrder(userId, order.id));
+    }
+    const balance = await db.$transaction(async (tx) => {
+      const moved = await orders.transition(tx, order.id, 'Confirming', 'Paid', { approvedAt: approval.approvedAt });
+      if (!moved) throw new Error(`order ${order.id} left Confirming while this request held the claim`);
+      return creditCharge(tx, userId, order.id, order.pointAmount);
+    });
+    log.info({ event: 'order.confirmed', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order paid and credited');
+    return { orderID: order.id, status: 'Paid' as const, pointAmount: order.pointAmount, paidAt: approval.approvedAt, balance };
+  }
+
+  async function handleConfirmFailure(order: Order, error: unknown): Promise<never> {
+    if (!(error instanceof DanalError)) throw error;
+    if (error instanceof DanalUnavailableError) {
+      // Never sent: free the order so the buyer can confirm again.
+      await orders.transition(db, order.id, 'Confirming', 'Pending', { danalTransactionId: null, danalMethod: null });
+      log.warn({ event: 'order.confirm_unsent', orderID: order.id, userId: order.userId, reason: error.reason }, 'Danal unreachable');
+      throw danalUnavailable();
+    }
+    if (!error.definite) {
+      await orders.transition(db, order.id, 'Confirming', 'ConfirmUnknown', orders.recordFailure('DANAL_OUTCOME_UNKNOWN', error.message));
+      log.error({ event: 'order.confirm_unknown', orderID: order.id, userId: order.userId, reason: error.message }, 'confirm outcome unknown');
+      throw outcomeUnknown();
+    }
+    const failure = danalFailure(error);
+    await orders.transition(db, order.id, 'Confirming', 'Failed', orders.recordFailure(failure.code, failure.message));
+    log.warn({ event: 'order.failed', orderID: order.id, userId: order.userId, danalCode: failure.code }, 'Danal declined the payment');
+    throw new AppError(402, 'PAYMENT_DECLINED', `Danal declined the payment: ${failure.message || failure.code} (${failure.code})`);
+  }
+
+  /** Danal approved an amount that is not the order's: give the money back, credit nothing. */
+  async function refundWrongAmount(order: Order, approval: Approval): Promise<never> {
+    const logFields = { orderID: order.id, userId: order.userId, approvedAmount: approval.amount, orderAmount: order.amount };
+    try {
+      const refund = await danal.cancel({
+        transactionId: approval.transactionId,
+        method: DANAL_METHOD_OF[order.paymentMethod],
+        amount: approval.amount,
+        cancelType: 'C',
+        reason: 'approved amount differs from the order',
+      });
+      await orders.transition(db, order.id, 'Confirming', 'Failed', {
+        ...orders.recordFailure('AMOUNT_MISMATCH', `Danal approved ${approval.amount} KRW for an order of ${order.amount} KRW; the approval was canceled`),
+        danalCancelTransactionId: refund.cancelTransactionId,
+      });
+      log.warn({ event: 'order.failed', reason: 'amount mismatch, approval canceled', ...logFields }, 'approved amount differs; approval canceled');
+    } catch (error) {
+      if (!(error instanceof DanalError)) throw error;
+      // The money is approved and not yet returned: leave it for the reconciler's net cancel.
+      await orders.transition(db, order.id, 'Confirming', 'ConfirmUnknown', orders.recordFailure('AMOUNT_MISMATCH_REFUND_PENDING', `Danal approved ${approval.amount} KRW for an order of ${order.amount} KRW; canceling it failed: ${error.message}`));
+      log.error({ event: 'order.confirm_unknown', reason: 'amount mismatch, refund failed', ...logFields }, 'approved amount differs; refund pending');
+    }
+    throw conflict('AMOUNT_MISMATCH', `Danal approved ${approval.amount} KRW but the order is for ${order.amount} KRW; nothing was credited and the approval is being returned`);
+  }
+
+  async function cancel(userId: string, input: { orderID: string; reason?: string }) {
+    const order = await loadOwnOrder(userId, input.orderID);
+    const reason = input.reason ?? 'customer request';
+    if (order.status !== 'Paid') {
+      throw conflict(statusCode(order.status), `Only Paid orders can be canceled; order ${order.id} is ${order.status}`);
+    }
+    // 1. Reserve the points and mark the order, before Danal hears of it.
+    await db.$transaction(async (tx) => {
+      if (!(await orders.transition(tx, order.id, 'Paid', 'Canceling', { cancelReason: reason }))) {
+        const current = await orders.findOrder(tx, order.id);
+        throw conflict(statusCode(current!.status), `Only Paid orders can be canceled; order ${order.id} is ${current!.status}`);
+      }
+      if (!(await holdPoints(tx, userId, order.pointAmount))) {
+        throw conflict('POINTS_ALREADY_USED', `The ${order.pointAmount} points of this order are no longer all in the wallet; it cannot be canceled`);
+      }
+    });
+    // 2. Ask Danal to refund, holding no lock.
+    try {
+      const refund = await danal.cancel({
+        transactionId: order.danalTransactionId!,
+        method: DANAL_METHOD_OF[order.paymentMethod],
+        amount: order.amount,
+        cancelType: 'C',
+        reason,
+      });
+      // 3. Refunded: the held points leave the wallet.
+      const balance = await db.$transaction(async (tx) => {
+        const moved = await orders.transition(tx, order.id, 'Canceling', 'Canceled', {
+          canceledAt: refund.canceledAt,
+          danalCancelTransactionId: refund.cancelTransactionId,
+        });
+        if (!moved) throw new Error(`order ${order.id} left Canceling while this request held it`);
+        return debitHeldForCancel(tx, userId, order.id, order.pointAmount);
+      });
+      log.info({ event: 'order.canceled', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order canceled and refunded');
+      return { orderID: order.id, status: 'Canceled' as const, canceledAmount: order.amount, balance };
+    } catch (error) {
+      return handleCancelFailure(order, error);
+    }
+  }
+
+  async function handleCancelFailure(order: Order, error: unknown): Promise<never> {
+    if (!(error instanceof DanalError)) throw error;
+    const logFields = { orderID: order.id, userId: order.userId, reason: error.message };
+    if (!error.definite) {
+      await orders.transition(db, order.id, 'Canceling', 'CancelUnknown', orders.recordFailure('DANAL_OUTCOME_UNKNOWN', error.message));
+      log.error({ event: 'order.cancel_unknown', ...logFields }, 'cancel outcome unknown; points stay held');
+      throw outcomeUnknown();
+    }
+    // Danal certainly did not refund: the points are the user's again.
+    const failure = danalFailure(error);
+    await db.$transaction(async (tx) => {
+      await orders.transition(tx, order.id, 'Canceling', 'Paid', orders.recordFailure(failure.code, failure.message));
+      await releaseHold(tx, order.userId, order.pointAmount);
+    });
+    log.warn({ event: 'order.cancel_failed', ...logFields }, 'Danal did not cancel; points released');
+    if (error instanceof DanalUnavailableError) throw danalUnavailable();
+    throw new AppError(409, 'CANCEL_DECLINED', `Danal refused the cancel: ${failure.message || failure.code} (${failure.code}); the order stays Paid`);
+  }
+
+  async function getOrder(userId: string, orderId: string) {
+    return orderView(await loadOwnOrder(userId, orderId));
+  }
+
+  return { createOrder, confirm, cancel, getOrder };
+}
+
+export type PaymentService = ReturnType<typeof createPaymentService>;

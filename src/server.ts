@@ -1,0 +1,88 @@
+// Composition root: builds every part from config and starts listening.
+// Used by src/main.ts, by the tests and by the Postman run alike.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createPrisma } from './db/prisma.js';
+import type { Logger } from './lib/logger.js';
+import { createApp } from './app.js';
+import { createAuthService } from './auth/auth-service.js';
+import { DanalHttpClient } from './danal/danal-http-client.js';
+import { createPaymentService } from './payments/payment-service.js';
+import { createDepositNotificationService } from './payments/deposit-notification-service.js';
+import { SandboxStore } from './sandbox/sandbox-store.js';
+import { sandboxRouter } from './sandbox/sandbox-router.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, then closes the database pools. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, databaseUrl: string, log: Logger): Promise<RunningServer> {
+  const db = createPrisma(databaseUrl, config.database.poolSize);
+  const sandboxMode = config.danal.mode === 'sandbox';
+  let baseUrl = ''; // known once listening
+  // What browsers and Danal are told; the sandbox API itself is reached on 127.0.0.1.
+  const selfUrl = () => config.publicBaseUrl ?? baseUrl.replace('127.0.0.1', 'localhost');
+
+  const sandboxStore = sandboxMode ? new SandboxStore(databaseUrl) : undefined;
+  await sandboxStore?.init();
+
+  const danal = new DanalHttpClient({
+    baseUrl: () => config.danal.apiBase ?? `${baseUrl}/sandbox/danal`,
+    secretKey: config.danal.secretKey,
+    merchantId: config.danal.merchantId,
+    timeoutMs: config.danal.timeoutMs,
+  });
+  const notiUrl = () => config.danal.notiUrl ?? `${selfUrl()}/api/payment/noti/vaccount`;
+  const payments = createPaymentService({
+    db,
+    danal,
+    policy: config.orders,
+    merchantId: config.danal.merchantId,
+    log,
+    urls: {
+      successUrl: () => config.orders.successUrl ?? `${selfUrl()}/sandbox/danal/result?status=success`,
+      failUrl: () => config.orders.failUrl ?? `${selfUrl()}/sandbox/danal/result?status=fail`,
+      notiUrl,
+      sandboxCheckoutUrl: sandboxMode ? () => `${selfUrl()}/sandbox/danal/checkout` : undefined,
+    },
+  });
+  let accepting = true;
+  const app = createApp({
+    config,
+    db,
+    log,
+    auth: createAuthService({ db, jwt: config.jwt, log }),
+    payments,
+    notifications: createDepositNotificationService({ db, allowedIps: config.notifications.allowedIps, log }),
+    sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
+    isAccepting: () => accepting,
+  });
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  return {
+    url: baseUrl,
+    port,
+    async close() {
+      accepting = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // In-flight requests get a bounded time to finish (a Danal call may be among them).
+      const deadline = setTimeout(() => server.closeAllConnections(), config.danal.timeoutMs + 5_000);
+      await closed;
+      clearTimeout(deadline);
+      await Promise.allSettled([db.$disconnect(), sandboxStore?.close()]);
+    },
+  };
+}
