@@ -19,10 +19,11 @@ export function requestContext(log: Logger): RequestHandler {
     req.id = incoming && CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
     const started = process.hrtime.bigint();
+    const path = req.originalUrl.split('?')[0]; // routers rewrite req.url; log what the client asked for
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       log.info(
-        { reqId: req.id, method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, userId: req.userId },
+        { reqId: req.id, method: req.method, path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, userId: req.userId },
         'request',
       );
     });

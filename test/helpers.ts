@@ -1,0 +1,115 @@
+// Starting a real server on a real PostgreSQL, and the steps of the flow as a
+// client (or Danal's buyer window) would take them.
+import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { inject, expect } from 'vitest';
+import request from 'supertest';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/lib/logger.js';
+import { createPrisma, type Db } from '../src/db/prisma.js';
+import { startServer } from '../src/server.js';
+
+export interface TestServer {
+  url: string;
+  api: ReturnType<typeof request>;
+  db: Db;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const databaseUrl = inject('databaseUrl');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'info',
+    DANAL_TIMEOUT_MS: '1000',
+    ...env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const server = await startServer(config, databaseUrl, createLogger(config.logLevel, sink));
+  const db = createPrisma(databaseUrl, 4);
+  return {
+    url: server.url,
+    api: request(server.url),
+    db,
+    logs,
+    async close() {
+      await server.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+export interface User {
+  email: string;
+  password: string;
+  token: string;
+  userId: string;
+}
+
+export async function newUser(t: TestServer): Promise<User> {
+  const email = `user-${randomUUID()}@example.com`;
+  const password = `pw-${randomUUID()}`;
+  const registered = await t.api.post('/api/auth/register').send({ email, password }).expect(201);
+  const login = await t.api.post('/api/auth/login').send({ email, password }).expect(200);
+  return { email, password, token: login.body.data.accessToken, userId: registered.body.data.userId };
+}
+
+export const bearer = (user: User) => ({ Authorization: `Bearer ${user.token}` });
+
+export async function createOrder(t: TestServer, user: User, amount = 10_000, paymentMethod = 'Card') {
+  const res = await t.api.post('/api/payment/order').set(bearer(user)).send({ amount, paymentMethod }).expect(201);
+  return res.body.data as { orderID: string; amount: number; pointAmount: number; checkout: Record<string, string> };
+}
+
+/** What the buyer does in Danal's window; `amount` may differ from the order to play a tampered checkout. */
+export async function authorize(t: TestServer, orderId: string, amount: number, method = 'CARD'): Promise<string> {
+  const res = await t.api.post('/sandbox/danal/authorize').send({ orderId, amount, method }).expect(201);
+  return res.body.transactionId;
+}
+
+export const confirm = (t: TestServer, user: User, orderID: string, transactionID: string, method = 'CARD') =>
+  t.api.post('/api/payment/confirm').set(bearer(user)).send({ orderID, transactionID, method });
+
+export const cancel = (t: TestServer, user: User, orderID: string) =>
+  t.api.post('/api/payment/cancel').set(bearer(user)).send({ orderID });
+
+/** Order created, authorized at the sandbox, confirmed: a Paid order. */
+export async function paidOrder(t: TestServer, user: User, amount = 10_000) {
+  const order = await createOrder(t, user, amount);
+  const transactionId = await authorize(t, order.orderID, amount);
+  await confirm(t, user, order.orderID, transactionId).expect(200);
+  return { ...order, transactionId };
+}
+
+export const injectFault = (t: TestServer, fault: Record<string, unknown>) => t.api.post('/sandbox/danal/faults').send(fault).expect(201);
+
+export async function sandboxTransaction(t: TestServer, transactionId: string) {
+  return (await t.api.get(`/sandbox/danal/transactions/${transactionId}`).expect(200)).body;
+}
+
+export async function walletOf(t: TestServer, user: User) {
+  return (await t.api.get('/api/wallet').set(bearer(user)).expect(200)).body.data as { balance: number; heldPoints: number; availableBalance: number; entries: { type: string; amount: number; orderID: string }[] };
+}
+
+/** Every wallet equals the sum of its ledger rows (one statement: one snapshot). */
+export async function expectLedgerConsistent(db: Db) {
+  const broken = await db.$queryRaw<unknown[]>`
+    SELECT w.user_id, w.balance, COALESCE(SUM(l.amount), 0) AS ledger
+    FROM wallets w LEFT JOIN ledger_entries l ON l.user_id = w.user_id
+    GROUP BY w.user_id, w.balance HAVING w.balance <> COALESCE(SUM(l.amount), 0)`;
+  expect(broken).toEqual([]);
+}
+
+export async function ledgerRows(db: Db, orderId: string) {
+  return db.ledgerEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
+}
