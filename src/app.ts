@@ -14,6 +14,7 @@ import { requireAuth } from './http/require-auth.js';
 import { authRouter } from './http/auth-router.js';
 import { paymentRouter } from './http/payment-router.js';
 import { walletRouter } from './http/wallet-router.js';
+import { notificationRouter } from './http/notification-router.js';
 
 export interface AppDeps {
   config: Config;
@@ -52,13 +53,13 @@ export function createApp(deps: AppDeps): Express {
   }) as RequestHandler);
 
   const auth = requireAuth(config.jwt);
+  app.use('/api/payment/noti', notificationRouter(deps.notifications));
   app.use('/api', express.json({ limit: BODY_LIMIT }));
   app.use('/api/auth', requireJsonBody, authRouter(deps.auth));
   app.use(
     '/api/payment',
     paymentRouter({
       payments: deps.payments,
-      notifications: deps.notifications,
       requireAuth: auth,
       requireJsonBody,
       clientConfig: { clientKey: config.danal.clientKey, merchantID: config.danal.merchantId },

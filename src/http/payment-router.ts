@@ -1,10 +1,8 @@
 // The seed collection's payment API. Handlers only validate, call one use
 // case and wrap the answer.
 import { Router, type RequestHandler } from 'express';
-import express from 'express';
 import { z } from 'zod';
 import type { PaymentService } from '../payments/payment-service.js';
-import type { DepositNotificationService } from '../payments/deposit-notification-service.js';
 import { CONFIRM_METHODS } from '../payments/order-policy.js';
 import { PaymentMethod } from '../generated/prisma/enums.js';
 import { krw, parse, parseBody } from './validate.js';
@@ -31,7 +29,6 @@ const cancelBody = z.strictObject({
 
 export interface PaymentRouterDeps {
   payments: PaymentService;
-  notifications: DepositNotificationService;
   requireAuth: RequestHandler;
   requireJsonBody: RequestHandler;
   clientConfig: { clientKey: string; merchantID: string };
@@ -40,17 +37,6 @@ export interface PaymentRouterDeps {
 export function paymentRouter(deps: PaymentRouterDeps): Router {
   const { payments } = deps;
   const router = Router();
-
-  // Danal's servers post here: no JWT; the source address is checked instead.
-  // JSON as in the seed, or a form post, since Danal does not publish which it sends.
-  router.post(
-    '/noti/vaccount',
-    express.urlencoded({ extended: false, limit: '8kb' }),
-    async (req, res) => {
-      const reply = await deps.notifications.handle(req.ip ?? '', req.body);
-      res.status(reply.httpStatus).json(reply.body);
-    },
-  );
 
   router.use(deps.requireAuth, deps.requireJsonBody);
 

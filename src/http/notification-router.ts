@@ -1,0 +1,25 @@
+// Danal's servers post virtual-account deposits here: no JWT; the source
+// address is checked instead. The body is read as raw text so that every
+// notification, even one we cannot parse, is stored as it arrived.
+import express, { Router } from 'express';
+import type { DepositNotificationService } from '../payments/deposit-notification-service.js';
+
+/** JSON as in the seed collection, or a form post: Danal does not publish which it sends. */
+function decode(raw: string, contentType: string | undefined): unknown {
+  if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return { unparsed: raw.slice(0, 4096) };
+  }
+}
+
+export function notificationRouter(notifications: DepositNotificationService): Router {
+  const router = Router();
+  router.post('/vaccount', express.text({ type: () => true, limit: '8kb' }), async (req, res) => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const reply = await notifications.handle(req.ip ?? '', decode(raw, req.get('content-type')));
+    res.status(reply.httpStatus).json(reply.body);
+  });
+  return router;
+}

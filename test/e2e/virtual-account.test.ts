@@ -1,0 +1,144 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  authorize, bearer, confirm, createOrder, expectLedgerConsistent, ledgerRows, newUser, startTestServer, walletOf,
+  type TestServer, type User,
+} from '../helpers.js';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.close());
+afterEach(() => expectLedgerConsistent(t.db));
+
+/** A VirtualAccount order confirmed at Danal: account issued, nothing credited yet. */
+async function issuedAccount(server: TestServer, user: User) {
+  const order = await createOrder(server, user, 30_000, 'VirtualAccount');
+  const transactionId = await authorize(server, order.orderID, 30_000, 'VACCOUNT');
+  const res = await confirm(server, user, order.orderID, transactionId, 'VIRTUAL_ACCOUNT').expect(200);
+  return { order, transactionId, confirmed: res.body.data };
+}
+
+const notify = (server: TestServer, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  server.api.post('/api/payment/noti/vaccount').set(headers).send(body);
+
+describe('virtual account', () => {
+  it('issues an account on confirm and credits when the sandbox reports the deposit', async () => {
+    const user = await newUser(t);
+    const { order, transactionId, confirmed } = await issuedAccount(t, user);
+    expect(order.checkout.paymentsMethod).toBe('VACCOUNT');
+    expect(order.checkout.notiUrl).toMatch(/\/api\/payment\/noti\/vaccount$/);
+    expect(confirmed).toMatchObject({ orderID: order.orderID, status: 'WaitingForDeposit', pointAmount: 30_000 });
+    expect(confirmed.virtualAccount).toMatchObject({ bankName: expect.any(String), accountNumber: expect.stringMatching(/^\d+$/), holder: expect.any(String) });
+    expect(new Date(confirmed.virtualAccount.dueAt).getTime()).toBeGreaterThan(Date.now());
+    expect((await walletOf(t, user)).balance).toBe(0);
+
+    const deposit = await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200);
+    expect(deposit.body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await walletOf(t, user)).balance).toBe(30_000);
+    const view = await t.api.get(`/api/payment/orders/${order.orderID}`).set(bearer(user)).expect(200);
+    expect(view.body.data.status).toBe('Paid');
+
+    const stored = await t.db.depositNotification.findMany({ where: { orderId: order.orderID } });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ outcome: 'CREDITED', body: { code: 'SUCCESS', transactionID: transactionId, amount: '30000' } });
+    expect(stored[0]!.sourceIp).toMatch(/^(127\.0\.0\.1|::1)$/);
+  });
+
+  it('answers SUCCESS to replayed notifications and credits once, also when they arrive together', async () => {
+    const user = await newUser(t);
+    const { order, transactionId } = await issuedAccount(t, user);
+    const body = { code: 'SUCCESS', message: '입금완료', transactionID: transactionId, orderID: order.orderID, amount: '30000' };
+    const replies = await Promise.all(Array.from({ length: 8 }, () => notify(t, body)));
+    for (const r of replies) expect(r.body).toEqual({ code: 'SUCCESS' });
+    await notify(t, body).expect(200, { code: 'SUCCESS' });
+    expect(await ledgerRows(t.db, order.orderID)).toHaveLength(1);
+    expect((await walletOf(t, user)).balance).toBe(30_000);
+    const outcomes = (await t.db.depositNotification.findMany({ where: { orderId: order.orderID } })).map((n) => n.outcome);
+    expect(outcomes.filter((o) => o === 'CREDITED')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'DUPLICATE')).toHaveLength(8);
+  });
+
+  it('refuses a wrong amount or a wrong transactionID with FAIL and credits nothing', async () => {
+    const user = await newUser(t);
+    const { order, transactionId } = await issuedAccount(t, user);
+    const wrongAmount = await notify(t, { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '300' });
+    expect(wrongAmount.body.code).toBe('FAIL');
+    const wrongTx = await notify(t, { code: 'SUCCESS', transactionID: 'TX-TEST-001', orderID: order.orderID, amount: '30000' });
+    expect(wrongTx.body.code).toBe('FAIL');
+    const notSuccess = await notify(t, { code: 'FAIL', transactionID: transactionId, orderID: order.orderID, amount: '30000' });
+    expect(notSuccess.body.code).toBe('FAIL');
+    const numberAmount = await notify(t, { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: 30000 });
+    expect(numberAmount.status).toBe(400);
+    expect(numberAmount.body.code).toBe('FAIL');
+    expect((await walletOf(t, user)).balance).toBe(0);
+    const stored = await t.db.depositNotification.findMany({ where: { orderId: order.orderID } });
+    expect(stored.map((n) => n.outcome)).toEqual(['REJECTED', 'REJECTED', 'REJECTED', 'REJECTED']);
+  });
+
+  it('refuses a notification for an order that is not waiting for a deposit', async () => {
+    const user = await newUser(t);
+    const order = await createOrder(t, user, 10_000, 'VirtualAccount');
+    const res = await notify(t, { code: 'SUCCESS', transactionID: 'TX-TEST-001', orderID: order.orderID, amount: '10000' });
+    expect(res.body.code).toBe('FAIL');
+    const unknown = await notify(t, { code: 'SUCCESS', transactionID: 'TX-TEST-001', orderID: 'ORDNOSUCHORDER', amount: '10000' });
+    expect(unknown.body.code).toBe('FAIL');
+  });
+
+  it('does not trust a forged X-Forwarded-For when no proxy is trusted', async () => {
+    // Live mode (no loopback allowance) against the sandbox of the other server, as against real Danal.
+    const live = await startTestServer({
+      DANAL_MODE: 'live',
+      DANAL_API_BASE: `${t.url}/sandbox/danal`,
+      DANAL_SECRET_KEY: 'SK_TEST_dpot_sandbox_secret_key',
+      DANAL_CLIENT_KEY: 'CL_TEST_dpot_sandbox_client_key',
+      DANAL_MERCHANT_ID: '9810030930',
+      CHECKOUT_SUCCESS_URL: 'https://dpot.example/pay/success',
+      CHECKOUT_FAIL_URL: 'https://dpot.example/pay/fail',
+    });
+    try {
+      const user = await newUser(live);
+      const order = await createOrder(live, user, 30_000, 'VirtualAccount');
+      const transactionId = await authorize(t, order.orderID, 30_000, 'VACCOUNT');
+      await confirm(live, user, order.orderID, transactionId, 'VIRTUAL_ACCOUNT').expect(200);
+      const body = { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '30000' };
+      const forged = await notify(live, body, { 'X-Forwarded-For': '150.242.132.116' }).expect(403);
+      expect(forged.body.code).toBe('FAIL');
+      expect((await walletOf(live, user)).balance).toBe(0);
+      const stored = await live.db.depositNotification.findFirstOrThrow({ where: { orderId: order.orderID } });
+      expect(stored).toMatchObject({ outcome: 'REJECTED' });
+      expect(stored.sourceIp).toMatch(/^(127\.0\.0\.1|::1)$/);
+      await live.api.get('/sandbox/danal/checkout').expect(404);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it("uses the proxy's forwarded address when a proxy is trusted, and refuses addresses not allowed", async () => {
+    const proxied = await startTestServer({ TRUST_PROXY: 'loopback' });
+    try {
+      const user = await newUser(proxied);
+      const { order, transactionId } = await issuedAccount(proxied, user);
+      const body = { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '30000' };
+      const refused = await notify(proxied, body, { 'X-Forwarded-For': '203.0.113.9' }).expect(403);
+      expect(refused.body.code).toBe('FAIL');
+      expect((await walletOf(proxied, user)).balance).toBe(0);
+      const fromDanal = await notify(proxied, body, { 'X-Forwarded-For': '150.242.132.116' }).expect(200);
+      expect(fromDanal.body.code).toBe('SUCCESS');
+      expect((await walletOf(proxied, user)).balance).toBe(30_000);
+      const stored = await proxied.db.depositNotification.findMany({ where: { orderId: order.orderID }, orderBy: { id: 'asc' } });
+      expect(stored.map((n) => [n.sourceIp, n.outcome])).toEqual([['203.0.113.9', 'REJECTED'], ['150.242.132.116', 'CREDITED']]);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('refuses a deposit after the account deadline', async () => {
+    const user = await newUser(t);
+    const { order, transactionId } = await issuedAccount(t, user);
+    await t.db.paymentOrder.update({ where: { id: order.orderID }, data: { vaccountDueAt: new Date(Date.now() - 1000) } });
+    const res = await notify(t, { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '30000' });
+    expect(res.body.code).toBe('FAIL');
+    expect((await walletOf(t, user)).balance).toBe(0);
+  });
+});
