@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+
+const LIVE = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'a-real-production-secret-of-enough-length',
+  DANAL_MODE: 'live',
+  DANAL_API_BASE: 'https://one-api.danalpay.com',
+  DANAL_SECRET_KEY: 'SK_LIVE_x',
+  DANAL_CLIENT_KEY: 'CL_LIVE_x',
+  DANAL_MERCHANT_ID: 'A0000001',
+  DATABASE_URL: 'postgresql://dpot@db.internal/dpot',
+  PUBLIC_BASE_URL: 'https://api.dpot.example',
+  CHECKOUT_SUCCESS_URL: 'https://dpot.example/pay/success',
+  CHECKOUT_FAIL_URL: 'https://dpot.example/pay/fail',
+};
+
+describe('config', () => {
+  it('starts with no environment at all: sandbox, port 4000, the documented order policy', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.danal.mode).toBe('sandbox');
+    expect(config.orders).toMatchObject({ minAmount: 1_000, maxAmount: 1_000_000, amountUnit: 100, pointRatePercent: 100, ttlMinutes: 30 });
+    expect(config.notifications.allowedIps).toEqual(expect.arrayContaining(['150.242.132.116', '127.0.0.1', '::1']));
+  });
+
+  it('names the variable of a bad value', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ ORDER_MIN_AMOUNT: '5000', ORDER_MAX_AMOUNT: '1000' })).toThrow(/ORDER_MIN_AMOUNT/);
+    expect(() => loadConfig({ NOTI_ALLOWED_IPS: 'not-an-ip' })).toThrow(/NOTI_ALLOWED_IPS/);
+    expect(() => loadConfig({ DANAL_MODE: 'test' })).toThrow(/DANAL_MODE/);
+  });
+
+  it('accepts a complete production configuration, without loopback for notifications', () => {
+    const config = loadConfig(LIVE);
+    expect(config.danal.mode).toBe('live');
+    expect(config.notifications.allowedIps).toEqual(['150.242.132.116']);
+  });
+
+  it.each(['JWT_SECRET', 'DANAL_SECRET_KEY', 'DANAL_CLIENT_KEY', 'DANAL_MERCHANT_ID', 'DATABASE_URL'])(
+    'refuses production without %s',
+    (name) => {
+      expect(() => loadConfig({ ...LIVE, [name]: undefined })).toThrow(new RegExp(name));
+    },
+  );
+
+  it('refuses the sandbox and the development JWT secret in production', () => {
+    expect(() => loadConfig({ ...LIVE, DANAL_MODE: 'sandbox' })).toThrow(/DANAL_MODE/);
+    expect(() => loadConfig({ ...LIVE, JWT_SECRET: 'dev-only-insecure-jwt-secret-do-not-use-in-production' })).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ ...LIVE, JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+  });
+});
