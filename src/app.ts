@@ -7,6 +7,7 @@ import type { Db } from './db/prisma.js';
 import type { Logger } from './lib/logger.js';
 import type { AuthService } from './auth/auth-service.js';
 import type { PaymentService } from './payments/payment-service.js';
+import type { CancelService } from './payments/cancel-service.js';
 import type { DepositNotificationService } from './payments/deposit-notification-service.js';
 import { requestContext, requireJsonBody } from './http/request-context.js';
 import { errorHandler, notFoundHandler, errorBody } from './http/error-handler.js';
@@ -22,6 +23,7 @@ export interface AppDeps {
   log: Logger;
   auth: AuthService;
   payments: PaymentService;
+  cancels: CancelService;
   notifications: DepositNotificationService;
   /** Mounted at /sandbox/danal in sandbox mode only. */
   sandbox?: express.Router;
@@ -60,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
     '/api/payment',
     paymentRouter({
       payments: deps.payments,
+      cancels: deps.cancels,
       requireAuth: auth,
       requireJsonBody,
       clientConfig: { clientKey: config.danal.clientKey, merchantID: config.danal.merchantId },

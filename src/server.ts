@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { createAuthService } from './auth/auth-service.js';
 import { DanalHttpClient } from './danal/danal-http-client.js';
 import { createPaymentService } from './payments/payment-service.js';
+import { createCancelService } from './payments/cancel-service.js';
 import { createDepositNotificationService } from './payments/deposit-notification-service.js';
 import { SandboxStore } from './sandbox/sandbox-store.js';
 import { sandboxRouter } from './sandbox/sandbox-router.js';
@@ -57,6 +58,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     log,
     auth: createAuthService({ db, jwt: config.jwt, log }),
     payments,
+    cancels: createCancelService({ db, danal, log }),
     notifications: createDepositNotificationService({ db, allowedIps: config.notifications.allowedIps, log }),
     sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
     isAccepting: () => accepting,

@@ -3,6 +3,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { PaymentService } from '../payments/payment-service.js';
+import type { CancelService } from '../payments/cancel-service.js';
 import { CONFIRM_METHODS } from '../payments/order-policy.js';
 import { PaymentMethod } from '../generated/prisma/enums.js';
 import { krw, parse, parseBody } from './validate.js';
@@ -29,6 +30,7 @@ const cancelBody = z.strictObject({
 
 export interface PaymentRouterDeps {
   payments: PaymentService;
+  cancels: CancelService;
   requireAuth: RequestHandler;
   requireJsonBody: RequestHandler;
   clientConfig: { clientKey: string; merchantID: string };
@@ -53,7 +55,7 @@ export function paymentRouter(deps: PaymentRouterDeps): Router {
     res.json({ success: true, data: result, message });
   });
   router.post('/cancel', async (req, res) => {
-    res.json({ success: true, data: await payments.cancel(req.userId!, parseBody(cancelBody, req)), message: 'Payment canceled' });
+    res.json({ success: true, data: await deps.cancels.cancel(req.userId!, parseBody(cancelBody, req)), message: 'Payment canceled' });
   });
   router.get('/orders/:orderID', async (req, res) => {
     const orderID = parse(orderIdField, req.params.orderID, 'orderID');

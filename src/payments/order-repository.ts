@@ -6,6 +6,7 @@ import type { OrderStatus, PaymentMethod } from '../generated/prisma/enums.js';
 import type { PaymentOrder } from '../generated/prisma/client.js';
 import type { IssuedVirtualAccount } from '../danal/danal-gateway.js';
 import { canTransition } from './order-status.js';
+import { notFound } from '../lib/errors.js';
 
 export type Order = PaymentOrder;
 
@@ -27,6 +28,12 @@ export const createOrder = (db: Db, order: NewOrder) => db.paymentOrder.create({
 /** The user's own order; another user's order is as good as missing. */
 export const findOwnOrder = (db: Db | Tx, orderId: string, userId: string) =>
   db.paymentOrder.findFirst({ where: { id: orderId, userId } });
+
+export async function requireOwnOrder(db: Db | Tx, orderId: string, userId: string): Promise<Order> {
+  const order = await findOwnOrder(db, orderId, userId);
+  if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId} for this user`);
+  return order;
+}
 
 export const findOrder = (db: Db | Tx, orderId: string) => db.paymentOrder.findUnique({ where: { id: orderId } });
 

@@ -1,20 +1,14 @@
-// The charge use cases: create an order, confirm it with Danal, cancel it.
+// The charge use cases: create an order, confirm it with Danal, show it.
 // Rules: the stored order is the truth about money; no row lock is held while
 // Danal is called; an answer we did not get is recorded as unknown, never as
 // a failure or a success.
-import type { Db } from '../db/prisma.js';
+import { isUniqueViolation, type Db } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
-import { AppError, conflict, notFound } from '../lib/errors.js';
+import { AppError, conflict } from '../lib/errors.js';
+import { danalFailure, danalUnavailable, outcomeUnknown } from './danal-failures.js';
 import type { PaymentMethod } from '../generated/prisma/enums.js';
-import {
-  DanalError,
-  DanalUnavailableError,
-  DanalDeclinedError,
-  DanalInvalidRequestError,
-  type Approval,
-  type DanalGateway,
-} from '../danal/danal-gateway.js';
-import { balanceOf, creditCharge, debitHeldForCancel, holdPoints, releaseHold } from '../wallet/wallet-ledger.js';
+import { DanalError, DanalUnavailableError, type Approval, type DanalGateway } from '../danal/danal-gateway.js';
+import { balanceOf, creditCharge } from '../wallet/wallet-ledger.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
 import { CONFIRM_METHOD_OF, DANAL_METHOD_OF, amountProblem, newOrderId, pointsFor, receiptSplit, type OrderPolicy } from './order-policy.js';
@@ -37,16 +31,6 @@ export interface PaymentServiceDeps {
   urls: CheckoutUrls;
   log: Logger;
   now?: () => Date;
-}
-
-const outcomeUnknown = () =>
-  new AppError(504, 'DANAL_OUTCOME_UNKNOWN', 'Danal did not give a definite answer; the order is marked for verification. Do not pay again.');
-const danalUnavailable = () => new AppError(503, 'DANAL_UNAVAILABLE', 'Danal cannot be reached right now; nothing was charged. Try again shortly.');
-
-function danalFailure(error: DanalError): { code: string; message: string } {
-  if (error instanceof DanalDeclinedError) return { code: error.code, message: error.danalMessage };
-  if (error instanceof DanalInvalidRequestError) return { code: error.code, message: error.danalMessage || `HTTP ${error.httpStatus}` };
-  return { code: 'DANAL_ERROR', message: error.message };
 }
 
 export function createPaymentService(deps: PaymentServiceDeps) {
@@ -99,11 +83,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     };
   }
 
-  async function loadOwnOrder(userId: string, orderId: string): Promise<Order> {
-    const order = await orders.findOwnOrder(db, orderId, userId);
-    if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId} for this user`);
-    return order;
-  }
+  const loadOwnOrder = (userId: string, orderId: string) => orders.requireOwnOrder(db, orderId, userId);
 
   async function confirmedResult(order: Order) {
     if (order.status === 'WaitingForDeposit') {
@@ -128,6 +108,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       await orders.transition(db, order.id, 'Pending', 'Expired');
       throw conflict('ORDER_EXPIRED', `Order ${order.id} expired at ${order.expiresAt.toISOString()}; create a new order`);
     }
+    if (order.status === 'Confirming') {
+      throw conflict(statusCode(order.status), `Another confirm of order ${order.id} is waiting for Danal; ask again in a moment`);
+    }
     throw conflict(statusCode(order.status), `Order ${order.id} is ${order.status} and cannot be confirmed`);
   }
 
@@ -145,7 +128,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     try {
       claimed = await orders.claimForConfirm(db, order.id, input.transactionID, danalMethod, now());
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') {
+      if (isUniqueViolation(error)) {
         throw conflict('TRANSACTION_ALREADY_USED', `transactionID ${input.transactionID} belongs to another order`);
       }
       throw error;
@@ -188,7 +171,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       // Never sent: free the order so the buyer can confirm again.
       await orders.transition(db, order.id, 'Confirming', 'Pending', { danalTransactionId: null, danalMethod: null });
       log.warn({ event: 'order.confirm_unsent', orderID: order.id, userId: order.userId, reason: error.reason }, 'Danal unreachable');
-      throw danalUnavailable();
+      throw danalUnavailable('nothing was charged');
     }
     if (!error.definite) {
       await orders.transition(db, order.id, 'Confirming', 'ConfirmUnknown', orders.recordFailure('DANAL_OUTCOME_UNKNOWN', error.message));
@@ -226,71 +209,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     throw conflict('AMOUNT_MISMATCH', `Danal approved ${approval.amount} KRW but the order is for ${order.amount} KRW; nothing was credited and the approval is being returned`);
   }
 
-  async function cancel(userId: string, input: { orderID: string; reason?: string }) {
-    const order = await loadOwnOrder(userId, input.orderID);
-    const reason = input.reason ?? 'customer request';
-    if (order.status !== 'Paid') {
-      throw conflict(statusCode(order.status), `Only Paid orders can be canceled; order ${order.id} is ${order.status}`);
-    }
-    // 1. Reserve the points and mark the order, before Danal hears of it.
-    await db.$transaction(async (tx) => {
-      if (!(await orders.transition(tx, order.id, 'Paid', 'Canceling', { cancelReason: reason }))) {
-        const current = await orders.findOrder(tx, order.id);
-        throw conflict(statusCode(current!.status), `Only Paid orders can be canceled; order ${order.id} is ${current!.status}`);
-      }
-      if (!(await holdPoints(tx, userId, order.pointAmount))) {
-        throw conflict('POINTS_ALREADY_USED', `The ${order.pointAmount} points of this order are no longer all in the wallet; it cannot be canceled`);
-      }
-    });
-    // 2. Ask Danal to refund, holding no lock.
-    try {
-      const refund = await danal.cancel({
-        transactionId: order.danalTransactionId!,
-        method: DANAL_METHOD_OF[order.paymentMethod],
-        amount: order.amount,
-        cancelType: 'C',
-        reason,
-      });
-      // 3. Refunded: the held points leave the wallet.
-      const balance = await db.$transaction(async (tx) => {
-        const moved = await orders.transition(tx, order.id, 'Canceling', 'Canceled', {
-          canceledAt: refund.canceledAt,
-          danalCancelTransactionId: refund.cancelTransactionId,
-        });
-        if (!moved) throw new Error(`order ${order.id} left Canceling while this request held it`);
-        return debitHeldForCancel(tx, userId, order.id, order.pointAmount);
-      });
-      log.info({ event: 'order.canceled', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order canceled and refunded');
-      return { orderID: order.id, status: 'Canceled' as const, canceledAmount: order.amount, balance };
-    } catch (error) {
-      return handleCancelFailure(order, error);
-    }
-  }
-
-  async function handleCancelFailure(order: Order, error: unknown): Promise<never> {
-    if (!(error instanceof DanalError)) throw error;
-    const logFields = { orderID: order.id, userId: order.userId, reason: error.message };
-    if (!error.definite) {
-      await orders.transition(db, order.id, 'Canceling', 'CancelUnknown', orders.recordFailure('DANAL_OUTCOME_UNKNOWN', error.message));
-      log.error({ event: 'order.cancel_unknown', ...logFields }, 'cancel outcome unknown; points stay held');
-      throw outcomeUnknown();
-    }
-    // Danal certainly did not refund: the points are the user's again.
-    const failure = danalFailure(error);
-    await db.$transaction(async (tx) => {
-      await orders.transition(tx, order.id, 'Canceling', 'Paid', orders.recordFailure(failure.code, failure.message));
-      await releaseHold(tx, order.userId, order.pointAmount);
-    });
-    log.warn({ event: 'order.cancel_failed', ...logFields }, 'Danal did not cancel; points released');
-    if (error instanceof DanalUnavailableError) throw danalUnavailable();
-    throw new AppError(409, 'CANCEL_DECLINED', `Danal refused the cancel: ${failure.message || failure.code} (${failure.code}); the order stays Paid`);
-  }
-
   async function getOrder(userId: string, orderId: string) {
     return orderView(await loadOwnOrder(userId, orderId));
   }
 
-  return { createOrder, confirm, cancel, getOrder };
+  return { createOrder, confirm, getOrder };
 }
 
 export type PaymentService = ReturnType<typeof createPaymentService>;

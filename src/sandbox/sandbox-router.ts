@@ -57,6 +57,12 @@ const decline = (res: Response, code: string, message: string) => answer(res, { 
 export function sandboxRouter(options: SandboxOptions): Router {
   const { store } = options;
   const router = Router();
+  // The payment window posts a form and is redirected to the merchant's successUrl/failUrl,
+  // which may be another origin; helmet's default form-action 'self' would block that.
+  router.use((_req, res, next) => {
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'self'");
+    next();
+  });
   router.use(express.json({ limit: '16kb' }));
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
 
