@@ -1,6 +1,7 @@
 // Prisma's schema engine compiled to WebAssembly, so that migrations run on
 // machines where Prisma's native engines cannot be downloaded.
 // See ../shared/notes/environment.md ("Prisma 7 without the native engines").
+import { existsSync } from 'node:fs';
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
@@ -196,11 +197,10 @@ export async function applyMigrations(databaseUrl: string): Promise<string[]> {
 }
 
 /**
- * Writes the next migration: the SQL that takes a database built from the
- * existing migrations (replayed in a throwaway shadow database) to schema.prisma.
- * Returns the folder written, or undefined when the schema has no changes.
+ * The SQL that takes a database built from the existing migrations (replayed
+ * in a throwaway shadow database) to schema.prisma; undefined when they agree.
  */
-export async function createMigration(databaseUrl: string, name: string): Promise<string | undefined> {
+export async function pendingSchemaChanges(databaseUrl: string): Promise<string | undefined> {
   const migrationsList = await readMigrations();
   const schema = await readFile(SCHEMA_PATH, 'utf8');
   const diff = await withEngine(databaseUrl, (engine) =>
@@ -214,12 +214,19 @@ export async function createMigration(databaseUrl: string, name: string): Promis
   );
   const sql = diff.stdout ?? '';
   if (diff.exitCode !== 2 || !sql.trim() || sql.includes('-- This is an empty migration.')) return undefined;
+  return sql;
+}
+
+/** Writes the next migration folder from schema.prisma; undefined when there is nothing to write. */
+export async function createMigration(databaseUrl: string, name: string): Promise<string | undefined> {
+  const sql = await pendingSchemaChanges(databaseUrl);
+  if (!sql) return undefined;
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const folder = `${stamp}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   await mkdir(path.join(MIGRATIONS_DIR, folder), { recursive: true });
   await writeFile(path.join(MIGRATIONS_DIR, folder, 'migration.sql'), sql);
-  if (!migrationsList.lockfile.content) {
-    const lockPath = path.join(MIGRATIONS_DIR, 'migration_lock.toml');
+  const lockPath = path.join(MIGRATIONS_DIR, 'migration_lock.toml');
+  if (!existsSync(lockPath)) {
     await writeFile(lockPath, '# Written by npm run db:migration; keep it in version control.\nprovider = "postgresql"\n');
   }
   return folder;

@@ -1,6 +1,6 @@
 // Logs carry what operators need and none of the secrets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorize, bearer, confirm, createOrder, newUser, paidOrder, startTestServer, type TestServer } from '../helpers.js';
+import { authorize, bearer, confirm, createOrder, expectLedgerConsistent, newUser, paidOrder, startTestServer, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -34,5 +34,6 @@ describe('logging', () => {
       expect(everything).not.toContain(secret);
     }
     expect(everything).not.toContain(Buffer.from('SK_TEST_dpot_sandbox_secret_key:').toString('base64'));
+    await expectLedgerConsistent(t.db);
   });
 });
