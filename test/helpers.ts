@@ -2,7 +2,7 @@
 // client (or Danal's buyer window) would take them.
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { inject, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import request from 'supertest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -47,6 +47,25 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await db.$disconnect();
     },
   };
+}
+
+/**
+ * The server of one test file: started before its tests, closed after them,
+ * and after each test every wallet must still equal the sum of its ledger.
+ */
+export function useTestServer(env: Record<string, string> = {}): TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(env);
+  });
+  afterEach(async () => {
+    if (server) await expectLedgerConsistent(server.db);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  // Tests read it after beforeAll has run.
+  return new Proxy({} as TestServer, { get: (_target, key) => Reflect.get(server!, key) });
 }
 
 export interface User {

@@ -1,16 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spendPoints } from '../../src/wallet/wallet-ledger.js';
 import {
-  bearer, createOrder, expectLedgerConsistent, injectFault, ledgerRows, newUser, paidOrder,
-  sandboxTransaction, startTestServer, walletOf, type TestServer,
+  bearer, createOrder, injectFault, ledgerRows, newUser, paidOrder,
+  sandboxTransaction, useTestServer, walletOf,
 } from '../helpers.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
-afterEach(() => expectLedgerConsistent(t.db));
+const t = useTestServer();
 
 const cancel = (user: { token: string }, orderID: string, body: Record<string, unknown> = {}) =>
   t.api.post('/api/payment/cancel').set(bearer(user as never)).send({ orderID, ...body });

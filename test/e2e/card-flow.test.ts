@@ -1,15 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  authorize, bearer, confirm, createOrder, expectLedgerConsistent, injectFault, ledgerRows, newUser, paidOrder,
-  sandboxTransaction, startTestServer, walletOf, type TestServer,
+  authorize, bearer, confirm, createOrder, injectFault, ledgerRows, newUser, paidOrder,
+  sandboxTransaction, startTestServer, useTestServer, walletOf,
 } from '../helpers.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
-afterEach(() => expectLedgerConsistent(t.db));
+const t = useTestServer();
 
 describe('card charge flow', () => {
   it('creates an order whose amount, points and checkout the server decided', async () => {

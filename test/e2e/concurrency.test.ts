@@ -1,16 +1,11 @@
 // Requests fired at once at the same order: the database decides who wins.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  authorize, bearer, confirm, createOrder, expectLedgerConsistent, ledgerRows, newUser, paidOrder,
-  sandboxTransaction, startTestServer, walletOf, type TestServer,
+  authorize, bearer, confirm, createOrder, ledgerRows, newUser, paidOrder,
+  sandboxTransaction, useTestServer, walletOf,
 } from '../helpers.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
-afterEach(() => expectLedgerConsistent(t.db));
+const t = useTestServer();
 
 describe('concurrent requests', () => {
   it('credits once when 25 confirms of one order arrive at once', async () => {

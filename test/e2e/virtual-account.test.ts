@@ -1,15 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  authorize, bearer, confirm, createOrder, expectLedgerConsistent, ledgerRows, newUser, startTestServer, walletOf,
+  authorize, bearer, confirm, createOrder, ledgerRows, newUser, startTestServer, useTestServer, walletOf,
   type TestServer, type User,
 } from '../helpers.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
-afterEach(() => expectLedgerConsistent(t.db));
+const t = useTestServer();
 
 /** A VirtualAccount order confirmed at Danal: account issued, nothing credited yet. */
 async function issuedAccount(server: TestServer, user: User) {
