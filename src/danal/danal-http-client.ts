@@ -100,6 +100,8 @@ export class DanalHttpClient implements DanalGateway {
     const ok = confirmSuccess.safeParse(body);
     if (!ok.success) throw new DanalUnknownOutcomeError('confirm answered SUCCESS in a shape we cannot read');
     const va = ok.data.virtualAccount;
+    // An account we cannot read is not a payment: never let it pass as an approved card-like charge.
+    if (request.method === 'VACCOUNT' && !va) throw new DanalUnknownOutcomeError('VACCOUNT confirm answered SUCCESS without the account');
     return {
       transactionId: ok.data.transactionId,
       orderId: ok.data.orderId,

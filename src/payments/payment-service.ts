@@ -148,7 +148,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     }
     if (approval.amount !== order.amount) return refundWrongAmount(order, approval);
 
-    if (approval.virtualAccount) {
+    if (order.paymentMethod === 'VirtualAccount' && approval.virtualAccount) {
+      // An account was issued; the points wait for the deposit notification.
       await orders.transition(db, order.id, 'Confirming', 'WaitingForDeposit', {
         approvedAt: approval.approvedAt,
         ...orders.virtualAccountColumns(approval.virtualAccount),

@@ -53,6 +53,12 @@ describe('Danal confirm', () => {
     expect(approval.virtualAccount).toEqual({ bankCode: '088', bankName: '신한은행', accountNumber: '56201234', holder: 'DPOT', dueAt: new Date('2026-03-26T15:00:00Z') });
   });
 
+  it('treats a VACCOUNT approval without the account as an unknown outcome', async () => {
+    script = (_req, _body, res) => json(res, 200, { ...echo, method: 'VACCOUNT' });
+    const error = await client().confirm({ ...confirmRequest, method: 'VACCOUNT' }).catch((e) => e);
+    expect(error).toBeInstanceOf(DanalUnknownOutcomeError);
+  });
+
   it('turns a non-SUCCESS code into a decline with its code and message', async () => {
     script = (_req, _body, res) => json(res, 200, { code: 'CARD_LIMIT', message: '한도 초과' });
     const error = await client().confirm(confirmRequest).catch((e) => e);
