@@ -79,10 +79,13 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     async close() {
       accepting = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections go as soon as their request is answered...
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
-      // In-flight requests get a bounded time to finish (a Danal call may be among them).
+      // ...and in-flight requests get a bounded time to finish (a Danal call may be among them).
       const deadline = setTimeout(() => server.closeAllConnections(), config.danal.timeoutMs + 5_000);
       await closed;
+      clearInterval(sweep);
       clearTimeout(deadline);
       await Promise.allSettled([db.$disconnect(), sandboxStore?.close()]);
     },

@@ -1,0 +1,62 @@
+// npm start's process, stopped with SIGTERM while a payment is in flight:
+// the confirm finishes and is credited, then the process exits cleanly.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it, inject } from 'vitest';
+import request from 'supertest';
+import { createPrisma } from '../../src/db/prisma.js';
+
+describe('graceful shutdown', () => {
+  it('finishes an in-flight confirm after SIGTERM, then exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DANAL_TIMEOUT_MS: '5000' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: string[] = [];
+    child.stdout.on('data', (chunk) => lines.push(...String(chunk).split('\n').filter(Boolean)));
+    const exited = once(child, 'exit');
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening: ${lines.join('\n')}`)), 30_000);
+        child.stdout.on('data', () => {
+          const listening = lines.map((l) => JSON.parse(l)).find((l) => l.url && l.danalMode);
+          if (listening) {
+            clearTimeout(timer);
+            resolve(listening.url.replace('localhost', '127.0.0.1'));
+          }
+        });
+      });
+      const api = request(url);
+      const email = `shutdown-${Date.now()}@example.com`;
+      await api.post('/api/auth/register').send({ email, password: 'password123' }).expect(201);
+      const token = (await api.post('/api/auth/login').send({ email, password: 'password123' })).body.data.accessToken;
+      const order = (await api.post('/api/payment/order').set('Authorization', `Bearer ${token}`).send({ amount: 10_000, paymentMethod: 'Card' })).body.data;
+      const tx = (await api.post('/sandbox/danal/authorize').send({ orderId: order.orderID, amount: 10_000, method: 'CARD' })).body.transactionId;
+      // Danal answers after 1.5 s: the confirm is still running when SIGTERM arrives.
+      await api.post('/sandbox/danal/faults').send({ operation: 'confirm', kind: 'timeout', orderId: order.orderID, delayMs: 1_500 }).expect(201);
+
+      const inFlight = api.post('/api/payment/confirm').set('Authorization', `Bearer ${token}`).send({ orderID: order.orderID, transactionID: tx, method: 'CARD' }).then((r) => r);
+      await new Promise((r) => setTimeout(r, 400));
+      child.kill('SIGTERM');
+
+      const confirmed = await inFlight;
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.body.data).toMatchObject({ status: 'Paid', balance: 10_000 });
+      const [code] = await exited;
+      expect(code).toBe(0);
+      const messages = lines.map((l) => JSON.parse(l).msg);
+      expect(messages).toContain('shutting down: draining requests');
+      expect(messages.at(-1)).toBe('stopped');
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+
+      const db = createPrisma(inject('databaseUrl'), 1);
+      try {
+        expect((await db.paymentOrder.findUniqueOrThrow({ where: { id: order.orderID } })).status).toBe('Paid');
+      } finally {
+        await db.$disconnect();
+      }
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
