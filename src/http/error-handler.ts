@@ -35,6 +35,14 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.status(status).json(errorBody(code, message));
       return;
     }
+    // Other client errors raised by Express and its parsers carry a 4xx status:
+    // a URL that is not valid percent-encoding, a body that does not decompress.
+    const status = Number((error as { status?: unknown })?.status);
+    if (status >= 400 && status < 500) {
+      const message = error instanceof URIError ? 'The URL is not correctly percent-encoded' : 'The request could not be read';
+      res.status(status).json(errorBody('BAD_REQUEST', message));
+      return;
+    }
     // Anything else is our bug: log it whole, tell the client nothing of it.
     log.error({ err: error, reqId: req.id, method: req.method, path: req.path }, 'unhandled error');
     res.status(500).json(errorBody('INTERNAL_ERROR', `Something went wrong on our side; quote request id ${req.id}`));

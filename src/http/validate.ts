@@ -2,12 +2,16 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { AppError } from '../lib/errors.js';
 
-function describe(issue: z.core.$ZodIssue): { field: string; message: string }[] {
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), input);
+}
+
+function describe(issue: z.core.$ZodIssue, input: unknown): { field: string; message: string }[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not an accepted field' }));
   }
   const field = issue.path.join('.') || 'body';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return [{ field, message: 'is required' }];
+  if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) return [{ field, message: 'is required' }];
   return [{ field, message: issue.message }];
 }
 
@@ -18,7 +22,7 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const details = result.error.issues.flatMap(describe);
+  const details = result.error.issues.flatMap((issue) => describe(issue, value));
   const summary = details.map((d) => `${d.field} ${d.message}`).join('; ');
   throw new AppError(400, 'VALIDATION_FAILED', `Invalid ${what}: ${summary}`, details);
 }

@@ -29,20 +29,27 @@ const order = (body: unknown) => t.api.post('/api/payment/order').set(bearer(use
 
 describe('bad input on POST /api/payment/order', () => {
   it.each([
-    ['zero', 0, 'VALIDATION_FAILED'],
-    ['negative', -1000, 'VALIDATION_FAILED'],
-    ['fractional', 1000.5, 'VALIDATION_FAILED'],
-    ['huge', 1e15, 'VALIDATION_FAILED'],
-    ['a string', '10000', 'VALIDATION_FAILED'],
-    ['null', null, 'VALIDATION_FAILED'],
-    ['below the minimum', 900, 'INVALID_AMOUNT'],
-    ['above the maximum', 1_000_100, 'INVALID_AMOUNT'],
-    ['not a multiple of 100', 10_050, 'INVALID_AMOUNT'],
-  ])('refuses an amount that is %s', async (_what, amount, code) => {
+    ['zero', 0, 'VALIDATION_FAILED', 'must be greater than 0'],
+    ['negative', -1000, 'VALIDATION_FAILED', 'must be greater than 0'],
+    ['fractional', 1000.5, 'VALIDATION_FAILED', 'must be a whole number of KRW'],
+    ['huge', 1e15, 'VALIDATION_FAILED', 'is too large'],
+    ['a string', '10000', 'VALIDATION_FAILED', 'must be a number'],
+    ['null', null, 'VALIDATION_FAILED', 'must be a number'],
+    ['below the minimum', 900, 'INVALID_AMOUNT', 'must be at least 1000 KRW'],
+    ['above the maximum', 1_000_100, 'INVALID_AMOUNT', 'must be at most 1000000 KRW'],
+    ['not a multiple of 100', 10_050, 'INVALID_AMOUNT', 'must be a multiple of 100 KRW'],
+  ])('refuses an amount that is %s', async (_what, amount, code, why) => {
     const res = await order({ amount, paymentMethod: 'Card' });
     expectClearError(res, 400, code);
-    expect(res.body.error.message).toContain('amount');
-    expect(res.body.error.details[0].field).toBe('amount');
+    expect(res.body.error.message).toContain(`amount ${why}`);
+    expect(res.body.error.details).toEqual([{ field: 'amount', message: why }]);
+  });
+
+  it('refuses an amount that overflows JSON numbers', async () => {
+    const res = await t.api.post('/api/payment/order').set(bearer(user)).set('Content-Type', 'application/json').send('{"amount":1e400,"paymentMethod":"Card"}');
+    expectClearError(res, 400, 'VALIDATION_FAILED');
+    expect(res.body.error.details[0]).toMatchObject({ field: 'amount' });
+    expect(res.body.error.details[0].message).not.toBe('is required');
   });
 
   it('refuses an unknown payment method, naming the accepted ones', async () => {
@@ -136,6 +143,15 @@ describe('bad input on confirm, cancel and order lookup', () => {
 
   it('order lookup refuses a malformed orderID', async () => {
     expectClearError(await t.api.get(`/api/payment/orders/${'a'.repeat(65)}`).set(bearer(user)), 400, 'VALIDATION_FAILED');
+  });
+
+  it('answers 400 to a URL that is not valid percent-encoding', async () => {
+    expectClearError(await t.api.get('/api/payment/orders/%E0%A4%A').set(bearer(user)), 400, 'BAD_REQUEST');
+  });
+
+  it('answers 400 to a body that claims gzip but is not', async () => {
+    const res = await t.api.post('/api/payment/order').set(bearer(user)).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{"amount":10000}');
+    expectClearError(res, 400, 'BAD_REQUEST');
   });
 
   it('the notification endpoint answers FAIL to garbage', async () => {
