@@ -21,6 +21,10 @@ const REDACT_PATHS = [
   'headers.authorization',
   'req.headers.authorization',
   'virtualAccount.accountNumber',
+  // An HTTP client error carries the request it sent, Basic credentials included.
+  'err.config.headers.Authorization',
+  'err.config.headers.authorization',
+  'err.config.auth',
   '*.virtualAccount.accountNumber',
 ];
 
