@@ -1,11 +1,12 @@
 // npm run test:postman: the service on a fresh database, the Postman
 // collection run against it with newman, everything torn down afterwards.
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/lib/logger.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { findFreePort, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/schema-engine.js';
 import { startServer } from '../src/server.js';
 
@@ -14,8 +15,8 @@ const newman = require('newman') as {
   run(options: object, callback: (error: Error | null, summary: { run: { failures: unknown[] } }) => void): void;
 };
 
-const dataDir = path.resolve(`.data/postman-pg-${process.pid}`);
-const database = await startEmbeddedPostgres({ dataDir, port: 54000 + (process.pid % 1000) });
+const dataDir = path.join(tmpdir(), `dpot-postman-pg-${process.pid}`);
+const database = await startEmbeddedPostgres({ dataDir, port: await findFreePort() });
 let failures = 1;
 try {
   await applyMigrations(database.url);

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createServer } from 'node:net';
 import pg from 'pg';
 
 const USER = 'postgres';
@@ -48,6 +49,18 @@ async function stopOrphanedServer(dataDir: string): Promise<void> {
   for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
+/** A port nobody listens on right now, for a throwaway server. */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
@@ -67,13 +80,22 @@ export async function startEmbeddedPostgres(options: {
     onLog: () => {},
     onError: (e: unknown) => log(String(e)),
   });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    await mkdir(path.dirname(dataDir), { recursive: true });
-    await server.initialise();
-  } else {
-    await stopOrphanedServer(dataDir);
+  try {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      await mkdir(path.dirname(dataDir), { recursive: true });
+      await server.initialise();
+    } else {
+      await stopOrphanedServer(dataDir);
+    }
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `The embedded PostgreSQL did not start in ${dataDir} on port ${options.port}. ` +
+        'It runs as the system user "postgres", which must be able to reach that directory; ' +
+        'set EMBEDDED_PG_DIR / EMBEDDED_PG_PORT, or DATABASE_URL to use another PostgreSQL.',
+      { cause: error },
+    );
   }
-  await server.start();
 
   const admin = new pg.Client({ host: '127.0.0.1', port: options.port, user: USER, password: PASSWORD, database: 'postgres' });
   await admin.connect();
