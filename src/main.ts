@@ -15,7 +15,10 @@ try {
 }
 const log = createLogger(config.logLevel);
 
-const database = await openDatabaseServer(config, (message) => log.warn({ component: 'embedded-postgres' }, message));
+const database = await openDatabaseServer(config).catch((error: Error) => {
+  log.fatal(error.message);
+  process.exit(1);
+});
 if (database.embedded) log.info({ dataDir: config.database.embeddedDir, port: config.database.embeddedPort }, 'embedded PostgreSQL started');
 const applied = await applyMigrations(database.url);
 log.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');

