@@ -42,6 +42,7 @@ const envSchema = z
     DANAL_MERCHANT_ID: z.string().trim().min(1).max(20).optional(),
     DANAL_TIMEOUT_MS: int(100, 120_000).default(15_000),
     DANAL_NOTI_URL: url.optional(),
+    DANAL_MOBILE_ITEM_CODE: z.string().regex(/^\d{10}$/, 'must be 10 digits').default('1270000000'),
 
     ORDER_MIN_AMOUNT: int(1, 100_000_000).default(1_000),
     ORDER_MAX_AMOUNT: int(1, 100_000_000).default(1_000_000),
@@ -106,6 +107,8 @@ export interface Config {
     merchantId: string;
     timeoutMs: number;
     notiUrl?: string;
+    /** The SDK requires an itemCode for MOBILE (휴대폰) payments. */
+    mobileItemCode: string;
   };
   orders: {
     minAmount: number;
@@ -167,6 +170,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       merchantId: env.DANAL_MERCHANT_ID ?? SANDBOX_MERCHANT_ID,
       timeoutMs: env.DANAL_TIMEOUT_MS,
       notiUrl: env.DANAL_NOTI_URL,
+      mobileItemCode: env.DANAL_MOBILE_ITEM_CODE,
     },
     orders: {
       minAmount: env.ORDER_MIN_AMOUNT,

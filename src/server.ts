@@ -43,6 +43,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     danal,
     policy: config.orders,
     merchantId: config.danal.merchantId,
+    mobileItemCode: config.danal.mobileItemCode,
     log,
     urls: {
       successUrl: () => config.orders.successUrl ?? `${selfUrl()}/sandbox/danal/result?status=success`,

@@ -28,6 +28,7 @@ export interface PaymentServiceDeps {
   danal: DanalGateway;
   policy: OrderPolicy;
   merchantId: string;
+  mobileItemCode: string;
   urls: CheckoutUrls;
   log: Logger;
   now?: () => Date;
@@ -50,6 +51,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       failUrl: deps.urls.failUrl(),
     };
     if (paymentsMethod === 'VACCOUNT') checkout.notiUrl = deps.urls.notiUrl();
+    if (paymentsMethod === 'MOBILE') checkout.itemCode = deps.mobileItemCode;
     if (deps.urls.sandboxCheckoutUrl) {
       const query = new URLSearchParams(Object.entries(checkout).map(([k, v]) => [k, String(v)]));
       checkout.sandboxCheckoutUrl = `${deps.urls.sandboxCheckoutUrl()}?${query}`;

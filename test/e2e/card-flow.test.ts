@@ -133,6 +133,12 @@ describe('card charge flow', () => {
     expect((await t.db.paymentOrder.findUniqueOrThrow({ where: { id: order.orderID } })).status).toBe('ConfirmUnknown');
   });
 
+  it('gives a Mobile checkout the itemCode the Danal SDK requires', async () => {
+    const user = await newUser(t);
+    const order = await createOrder(t, user, 10_000, 'Mobile');
+    expect(order.checkout).toMatchObject({ paymentsMethod: 'MOBILE', itemCode: '1270000000' });
+  });
+
   it('refuses a method that does not match the order', async () => {
     const user = await newUser(t);
     const order = await createOrder(t, user, 10_000, 'KakaoPay');
