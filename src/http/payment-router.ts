@@ -6,7 +6,7 @@ import type { PaymentService } from '../payments/payment-service.js';
 import type { CancelService } from '../payments/cancel-service.js';
 import { CONFIRM_METHODS } from '../payments/order-policy.js';
 import { PaymentMethod } from '../generated/prisma/enums.js';
-import { krw, parse, parseBody } from './validate.js';
+import { krw, parse, parseBody, plainText } from './validate.js';
 
 const orderIdField = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
 
@@ -25,7 +25,7 @@ const confirmBody = z.strictObject({
 
 const cancelBody = z.strictObject({
   orderID: orderIdField,
-  reason: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  reason: plainText(200).optional(),
 });
 
 export interface PaymentRouterDeps {

@@ -29,5 +29,14 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
 
 export const parseBody = <S extends z.ZodType>(schema: S, req: Request) => parse(schema, req.body);
 
+/** Free text a person typed: no control characters (PostgreSQL text cannot even store NUL). */
+export const plainText = (max: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
 /** Money in requests: an integer, never a float or a string. */
 export const krw = z.number({ error: 'must be a number' }).int('must be a whole number of KRW').positive('must be greater than 0').max(1_000_000_000, 'is too large');

@@ -12,13 +12,23 @@ import * as orders from './order-repository.js';
 // Danal does not publish this contract (danal-api.md section 9); the fields
 // are the seed collection's. Unknown extra fields are kept, not refused, so a
 // field Danal adds one day cannot make us drop a real deposit.
+const token = (min: number, max: number) => z.string().min(min).max(max).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
 const notificationSchema = z.looseObject({
-  code: z.string().min(1).max(64),
+  code: token(1, 64),
   message: z.string().max(500).optional(),
-  transactionID: z.string().min(1).max(64),
-  orderID: z.string().min(6).max(64),
+  transactionID: token(1, 64),
+  orderID: token(6, 64),
   amount: z.string().regex(/^\d{1,12}$/, 'must be a string of digits'),
 });
+
+/**
+ * The notification as received, except that NUL becomes U+FFFD: PostgreSQL's
+ * text and jsonb cannot hold NUL, and a hostile body must still be recorded.
+ */
+function storable<T>(value: T): T {
+  if (value === null || value === undefined) return value;
+  return JSON.parse(JSON.stringify(value).replaceAll('\\u0000', '\\ufffd')) as T;
+}
 
 export interface NotificationReply {
   httpStatus: number;
@@ -42,7 +52,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
 
   async function record(tx: Db | Tx, sourceIp: string, body: unknown, orderId: string | undefined, outcome: NotificationOutcome, reason: string) {
     await tx.depositNotification.create({
-      data: { sourceIp, body: (body ?? null) as object, orderId: orderId ?? null, outcome, reason },
+      data: { sourceIp, body: storable(body ?? null) as object, orderId: storable(orderId ?? null), outcome, reason: storable(reason) },
     });
   }
 
@@ -52,9 +62,10 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     return { httpStatus, body: { code: 'FAIL', message: reason } };
   }
 
-  async function accepted(sourceIp: string, body: unknown, orderId: string, outcome: 'DUPLICATE', reason: string): Promise<NotificationReply> {
-    await record(db, sourceIp, body, orderId, outcome, reason);
-    log.info({ event: 'notification.duplicate', orderID: orderId, sourceIp }, reason);
+  /** Already credited: Danal is told SUCCESS so it stops resending, and nothing is credited. */
+  async function duplicate(sourceIp: string, body: unknown, orderId: string): Promise<NotificationReply> {
+    await record(db, sourceIp, body, orderId, 'DUPLICATE', 'deposit already credited');
+    log.info({ event: 'notification.duplicate', orderID: orderId, sourceIp }, 'deposit already credited');
     return { httpStatus: 200, body: { code: 'SUCCESS' } };
   }
 
@@ -78,7 +89,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     if (Number(note.amount) !== order.amount) return refuse(409, sourceIp, body, order.id, `amount ${note.amount} does not match the order's ${order.amount}`);
 
     if (order.status === 'Paid' || order.status === 'Canceling' || order.status === 'CancelUnknown' || order.status === 'Canceled') {
-      return accepted(sourceIp, body, order.id, 'DUPLICATE', 'deposit already credited');
+      return duplicate(sourceIp, body, order.id);
     }
     if (order.status !== 'WaitingForDeposit') return refuse(409, sourceIp, body, order.id, `order is ${order.status}, not WaitingForDeposit`);
     if (order.vaccountDueAt && order.vaccountDueAt < now()) return refuse(409, sourceIp, body, order.id, 'the deposit deadline has passed');
@@ -96,7 +107,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
       if (current?.status === 'WaitingForDeposit' || current?.status === 'Expired' || current?.status === 'Failed') {
         return refuse(409, sourceIp, body, order.id, `order is ${current.status}, not WaitingForDeposit`);
       }
-      return accepted(sourceIp, body, order.id, 'DUPLICATE', 'deposit already credited');
+      return duplicate(sourceIp, body, order.id);
     }
     log.info({ event: 'notification.credited', orderID: order.id, userId: order.userId, pointAmount: order.pointAmount }, 'deposit credited');
     return { httpStatus: 200, body: { code: 'SUCCESS' } };

@@ -21,9 +21,10 @@ export interface SandboxOptions {
 
 const amountString = z.string().regex(/^[1-9]\d{0,11}$/, 'must be a string of digits');
 const method = z.enum(DANAL_METHODS);
-const transactionId = z.string().min(1).max(32);
+const transactionId = z.string().regex(/^[\x21-\x7e]{1,32}$/, 'must be 1-32 printable characters');
+const orderId = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1-64 printable characters');
 
-const confirmRequest = z.object({ method, transactionId, merchantId: z.string().min(1).max(20), amount: amountString, orderId: z.string().min(1).max(64) });
+const confirmRequest = z.object({ method, transactionId, merchantId: z.string().min(1).max(20), amount: amountString, orderId });
 const cancelRequest = z.object({
   method,
   transactionId,
@@ -34,7 +35,7 @@ const cancelRequest = z.object({
   cancelRequester: z.string().max(20).optional(),
 });
 const authorizeRequest = z.strictObject({
-  orderId: z.string().min(1).max(64),
+  orderId,
   amount: z.number().int().positive().max(100_000_000),
   method,
   notiUrl: z.url().optional(),
@@ -42,7 +43,7 @@ const authorizeRequest = z.strictObject({
 const faultRequest = z.strictObject({
   operation: z.enum(['confirm', 'cancel']),
   kind: z.enum(['timeout', 'cutoff', 'error', 'server_error', 'different_amount']),
-  orderId: z.string().min(1).max(64).optional(),
+  orderId: orderId.optional(),
   code: z.string().min(1).max(64).optional(),
   message: z.string().max(200).optional(),
   delayMs: z.number().int().min(0).max(120_000).optional(),
@@ -220,7 +221,7 @@ export function sandboxRouter(options: SandboxOptions): Router {
   const windowParams = z.object({
     merchantId: z.literal(options.merchantId),
     paymentsMethod: method,
-    orderId: z.string().min(1).max(64),
+    orderId,
     orderName: z.string().max(100).default(''),
     amount: z.string().regex(/^[1-9]\d{0,8}$/),
     userId: z.string().max(64).default(''),

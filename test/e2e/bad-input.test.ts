@@ -135,6 +135,8 @@ describe('bad input on confirm, cancel and order lookup', () => {
     ['an empty reason', { reason: '' }, 'reason'],
     ['an over-long reason', { reason: 'r'.repeat(201) }, 'reason'],
     ['an unknown field', { amount: 5000 }, 'amount'],
+    ['a reason with a NUL byte', { reason: 'a\u0000b' }, 'reason'],
+    ['a reason with a newline', { reason: 'line\nbreak' }, 'reason'],
   ])('cancel refuses %s', async (_what, extra, field) => {
     const res = await t.api.post('/api/payment/cancel').set(bearer(user)).send({ orderID, ...extra });
     expectClearError(res, 400, 'VALIDATION_FAILED');
@@ -164,5 +166,17 @@ describe('bad input on confirm, cancel and order lookup', () => {
     expect(empty.body.code).toBe('FAIL');
     const text = await t.api.post('/api/payment/noti/vaccount').set('Content-Type', 'text/plain').send('code=SUCCESS');
     expect(text.body.code).toBe('FAIL');
+  });
+
+  it('the notification endpoint records and refuses NUL bytes instead of failing', async () => {
+    const field = await t.api.post('/api/payment/noti/vaccount').send({ code: 'SUCCESS', transactionID: 'T\u0000', orderID: 'ORDNULTEST01', amount: '1000' });
+    expect(field.status).toBe(400);
+    expect(field.body.code).toBe('FAIL');
+    const raw = await t.api.post('/api/payment/noti/vaccount').set('Content-Type', 'text/plain').send('\u0000ORDNULTEST02');
+    expect(raw.status).toBe(400);
+    expect(raw.body.code).toBe('FAIL');
+    const stored = await t.db.depositNotification.findFirstOrThrow({ where: { orderId: 'ORDNULTEST01' } });
+    expect(stored).toMatchObject({ outcome: 'REJECTED', body: { transactionID: 'T\ufffd' } });
+    expect(await t.db.depositNotification.count({ where: { body: { equals: { unparsed: '\ufffdORDNULTEST02' } } } })).toBe(1);
   });
 });
