@@ -106,8 +106,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (confirmedBefore && order.danalTransactionId === transactionId) return confirmedResult(order);
     if (confirmedBefore) throw conflict('ORDER_ALREADY_CONFIRMED', `Order ${order.id} was confirmed with another transactionID`);
     if (order.status === 'Pending') {
-      // Only reached when the claim failed on expiry.
-      await orders.transition(db, order.id, 'Pending', 'Expired');
+      // The claim failed on expiry, or a concurrent confirm took the order and then
+      // released it (Danal unreachable): only the first is an expiry.
+      if (order.expiresAt > now()) {
+        throw conflict(statusCode(order.status), `Another confirm of order ${order.id} just ended without reaching Danal; ask again`);
+      }
+      await orders.transition(db, order.id, 'Pending', 'Expired', {}, { expiresAt: { lte: now() } });
       throw conflict('ORDER_EXPIRED', `Order ${order.id} expired at ${order.expiresAt.toISOString()}; create a new order`);
     }
     if (order.status === 'Confirming') {
