@@ -22,6 +22,8 @@ export interface SandboxOptions {
 const amountString = z.string().regex(/^[1-9]\d{0,11}$/, 'must be a string of digits');
 const method = z.enum(DANAL_METHODS);
 const transactionId = z.string().regex(/^[\x21-\x7e]{1,32}$/, 'must be 1-32 printable characters');
+// Danal's database, like ours, cannot store NUL: refuse it as a bad request.
+const text = (max: number) => z.string().max(max).regex(/^[^\u0000]*$/, 'must not contain NUL');
 const orderId = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1-64 printable characters');
 
 const confirmRequest = z.object({ method, transactionId, merchantId: z.string().min(1).max(20), amount: amountString, orderId });
@@ -31,7 +33,7 @@ const cancelRequest = z.object({
   merchantId: z.string().min(1).max(20),
   amount: amountString,
   cancelType: z.enum(['C', 'P']),
-  cancelReason: z.string().max(200).optional(),
+  cancelReason: text(200).optional(),
   cancelRequester: z.string().max(20).optional(),
 });
 const authorizeRequest = z.strictObject({
@@ -44,8 +46,8 @@ const faultRequest = z.strictObject({
   operation: z.enum(['confirm', 'cancel']),
   kind: z.enum(['timeout', 'cutoff', 'error', 'server_error', 'different_amount']),
   orderId: orderId.optional(),
-  code: z.string().min(1).max(64).optional(),
-  message: z.string().max(200).optional(),
+  code: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1-64 printable characters').optional(),
+  message: text(200).optional(),
   delayMs: z.number().int().min(0).max(120_000).optional(),
   amount: z.number().int().positive().optional(),
 });
