@@ -105,9 +105,10 @@ async function stopOrphanedServer(dataDir: string): Promise<void> {
   for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-function startServer(binaries: Binaries, dataDir: string, port: number, owner: { uid: number; gid: number } | undefined): Promise<ChildProcess> {
+function startServer(binaries: Binaries, dataDir: string, port: number, owner: { uid: number; gid: number } | undefined, options: ServerOptions): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+    for (const [name, value] of Object.entries(options.settings ?? {})) args.push('-c', `${name}=${value}`);
     // Its own process group: a Ctrl-C meant for us must not stop the database while we drain.
     const child = spawn(binaries.postgres, args, { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     let output = '';
@@ -115,6 +116,7 @@ function startServer(binaries: Binaries, dataDir: string, port: number, owner: {
       output += chunk;
       if (output.includes('database system is ready to accept connections')) {
         child.stderr!.off('data', onData);
+        if (options.onLog) child.stderr!.on('data', (more: Buffer) => options.onLog!(String(more)));
         child.stderr!.resume(); // keep draining its log so it never blocks
         resolve(child);
       }
@@ -137,7 +139,14 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number }): Promise<EmbeddedDatabase> {
+interface ServerOptions {
+  /** Extra server settings (`-c name=value`), e.g. for the benchmark. */
+  settings?: Record<string, string>;
+  /** Receives the server's log once it is up; otherwise the log is discarded. */
+  onLog?: (text: string) => void;
+}
+
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number } & ServerOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(options.dataDir);
   let server: ChildProcess;
   try {
@@ -145,7 +154,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     const binaries = await locateBinaries(owner);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, owner);
     else await stopOrphanedServer(dataDir);
-    server = await startServer(binaries, dataDir, options.port, owner);
+    server = await startServer(binaries, dataDir, options.port, owner, options);
   } catch (error) {
     throw new Error(
       `The embedded PostgreSQL did not start in ${dataDir} on port ${options.port}: ${(error as Error).message}\n` +

@@ -49,4 +49,14 @@ describe('config', () => {
     expect(() => loadConfig({ ...LIVE, JWT_SECRET: 'dev-only-insecure-jwt-secret-do-not-use-in-production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ ...LIVE, JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });
+
+  it('lets the benchmark run production with the sandbox only through its explicit switch', () => {
+    const bench = { ...LIVE, DANAL_MODE: 'sandbox', DANAL_API_BASE: undefined, DANAL_SECRET_KEY: undefined, DANAL_CLIENT_KEY: undefined, DANAL_MERCHANT_ID: undefined };
+    expect(() => loadConfig(bench)).toThrow(/DANAL_MODE/);
+    expect(() => loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: 'yes' })).toThrow(/BENCH_ALLOW_SANDBOX/);
+    const config = loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: '1' });
+    expect(config.danal.mode).toBe('sandbox');
+    // Everything else production needs is still required.
+    expect(() => loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: '1', JWT_SECRET: undefined })).toThrow(/JWT_SECRET/);
+  });
 });

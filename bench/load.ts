@@ -1,0 +1,161 @@
+// HTTP load with autocannon: the charge flow (create order → sandbox authorize
+// → confirm) and GET /api/wallet, one user per connection.
+import autocannon from 'autocannon';
+
+export interface BenchUser {
+  userId: string;
+  token: string;
+}
+
+export interface LatencyMs {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface FlowRun {
+  concurrency: number;
+  seconds: number;
+  flows: number;
+  flowsPerSec: number;
+  errors: number;
+  latencyMs: { order: LatencyMs; authorize: LatencyMs; confirm: LatencyMs };
+}
+
+export interface WalletRun {
+  concurrency: number;
+  seconds: number;
+  requests: number;
+  requestsPerSec: number;
+  errors: number;
+  latencyMs: LatencyMs;
+}
+
+const ORDER_AMOUNT = 10_000;
+
+function percentiles(samples: number[]): LatencyMs {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! * 100) / 100 : 0);
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+}
+
+/** Non-2xx answers, socket errors and timeouts: every one is an error. */
+const errorsOf = (result: autocannon.Result) => result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0);
+
+function run(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+interface FlowContext {
+  token?: string;
+  orderId?: string;
+  transactionId?: string;
+  sentAt?: number;
+}
+
+export async function runFlows(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowRun> {
+  const samples = { order: [] as number[], authorize: [] as number[], confirm: [] as number[] };
+  let nextUser = 0;
+  let flows = 0;
+  const json = { 'content-type': 'application/json' };
+  // Each request stamps its send time; its response closes the sample (one request in flight per connection).
+  const stamp = (context: FlowContext) => {
+    context.sentAt = performance.now();
+  };
+  const took = (context: FlowContext) => performance.now() - context.sentAt!;
+
+  const result = await run({
+    url: baseUrl,
+    connections: concurrency,
+    duration: seconds,
+    pipelining: 1,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/payment/order',
+        setupRequest: (req, context: FlowContext) => {
+          context.token ??= users[nextUser++ % users.length]!.token;
+          stamp(context);
+          return { ...req, headers: { ...json, authorization: `Bearer ${context.token}` }, body: JSON.stringify({ amount: ORDER_AMOUNT, paymentMethod: 'Card' }) };
+        },
+        onResponse: (status, body, context: FlowContext) => {
+          samples.order.push(took(context));
+          if (status === 201) context.orderId = JSON.parse(body).data.orderID;
+        },
+      },
+      {
+        method: 'POST',
+        path: '/sandbox/danal/authorize',
+        setupRequest: (req, context: FlowContext) => {
+          stamp(context);
+          return { ...req, headers: json, body: JSON.stringify({ orderId: context.orderId, amount: ORDER_AMOUNT, method: 'CARD' }) };
+        },
+        onResponse: (status, body, context: FlowContext) => {
+          samples.authorize.push(took(context));
+          if (status === 201) context.transactionId = JSON.parse(body).transactionId;
+        },
+      },
+      {
+        method: 'POST',
+        path: '/api/payment/confirm',
+        setupRequest: (req, context: FlowContext) => {
+          stamp(context);
+          return {
+            ...req,
+            headers: { ...json, authorization: `Bearer ${context.token}` },
+            body: JSON.stringify({ orderID: context.orderId, transactionID: context.transactionId, method: 'CARD' }),
+          };
+        },
+        onResponse: (status, _body, context: FlowContext) => {
+          samples.confirm.push(took(context));
+          if (status === 200) flows += 1;
+        },
+      },
+    ],
+  });
+  return {
+    concurrency,
+    seconds: result.duration,
+    flows,
+    flowsPerSec: Math.round((flows / result.duration) * 10) / 10,
+    errors: errorsOf(result),
+    latencyMs: { order: percentiles(samples.order), authorize: percentiles(samples.authorize), confirm: percentiles(samples.confirm) },
+  };
+}
+
+export async function runWalletReads(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<WalletRun> {
+  let nextUser = 0;
+  const samples: number[] = [];
+  const result = await run({
+    url: baseUrl,
+    connections: concurrency,
+    duration: seconds,
+    pipelining: 1,
+    timeout: 30,
+    requests: [
+      {
+        method: 'GET',
+        path: '/api/wallet',
+        setupRequest: (req, context: FlowContext) => {
+          context.token ??= users[nextUser++ % users.length]!.token;
+          context.sentAt = performance.now();
+          return { ...req, headers: { authorization: `Bearer ${context.token}` } };
+        },
+        onResponse: (_status, _body, context: FlowContext) => {
+          samples.push(performance.now() - context.sentAt!);
+        },
+      },
+    ],
+  });
+  return {
+    concurrency,
+    seconds: result.duration,
+    requests: result.requests.total,
+    requestsPerSec: Math.round((result.requests.total / result.duration) * 10) / 10,
+    errors: errorsOf(result),
+    latencyMs: percentiles(samples),
+  };
+}

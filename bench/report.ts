@@ -1,0 +1,75 @@
+// The table `npm run bench` prints, and the targets it is read against.
+import type { FlowRun, WalletRun } from './load.js';
+import type { PgbenchRun } from './pgbench.js';
+
+export interface BenchRun {
+  label: string;
+  concurrency: number;
+  /** Orders in the database when the run started. */
+  rows: number;
+  flowsPerSec: number;
+  pgbenchTps: number;
+  /** flowsPerSec / pgbenchTps: how close the service comes to its database. */
+  ratio: number;
+  confirmP99Ms: number;
+  peakRssMb: number;
+  /** Of one core, while the flows ran: is the server or the load generator the limit? */
+  cpuPercentDuringFlows: { server: number; loadGenerator: number; machine: number };
+  errors: number;
+  flow: FlowRun;
+  wallet: WalletRun;
+  pgbench: PgbenchRun;
+}
+
+interface Results {
+  runs: BenchRun[];
+  growth?: { run: BenchRun; throughputChange: number; confirmP99Change: number; rowsFilled: number };
+  explain: { statement: string; plan: string[] }[];
+}
+
+const TARGET = { concurrency: 16, ratio: 0.5, confirmP99Ms: 50, peakRssMb: 250, growth: 0.2 };
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+const lat = (l: { p50: number; p95: number; p99: number }) => `${l.p50.toFixed(1)}/${l.p95.toFixed(1)}/${l.p99.toFixed(1)}`;
+
+export function printReport(results: Results) {
+  const rows = [...results.runs, ...(results.growth ? [results.growth.run] : [])].map((r) => ({
+    run: r.label,
+    c: r.concurrency,
+    'orders before': r.rows,
+    'flows/s': r.flowsPerSec,
+    'pgbench tps': r.pgbenchTps,
+    ratio: r.ratio,
+    'order p50/95/99 ms': lat(r.flow.latencyMs.order),
+    'authorize p50/95/99': lat(r.flow.latencyMs.authorize),
+    'confirm p50/95/99': lat(r.flow.latencyMs.confirm),
+    'wallet req/s': r.wallet.requestsPerSec,
+    'wallet p50/95/99': lat(r.wallet.latencyMs),
+    'peak RSS MB': r.peakRssMb,
+    'CPU % server/loader/machine': `${r.cpuPercentDuringFlows.server}/${r.cpuPercentDuringFlows.loadGenerator}/${r.cpuPercentDuringFlows.machine}`,
+    errors: r.errors,
+  }));
+  console.table(rows);
+
+  const at16 = results.runs.find((r) => r.concurrency === TARGET.concurrency);
+  if (at16) {
+    const check = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    console.log(`targets at concurrency ${TARGET.concurrency}:`);
+    console.log(`  throughput ratio ${at16.ratio} (target ≥ ${TARGET.ratio}): ${check(at16.ratio >= TARGET.ratio)}`);
+    console.log(`  confirm p99 ${at16.confirmP99Ms} ms (target ≤ ${TARGET.confirmP99Ms}): ${check(at16.confirmP99Ms <= TARGET.confirmP99Ms)}`);
+    console.log(`  peak RSS ${at16.peakRssMb} MB (target ≤ ${TARGET.peakRssMb}): ${check(at16.peakRssMb <= TARGET.peakRssMb)}`);
+    console.log(`  errors ${at16.errors} (target 0): ${check(at16.errors === 0)}`);
+  }
+  if (results.growth) {
+    const g = results.growth;
+    const within = (x: number) => Math.abs(x) <= TARGET.growth;
+    console.log(`growth with ${g.rowsFilled} more orders at concurrency 16 (target: within ±20%):`);
+    console.log(`  throughput ${pct(g.throughputChange)}: ${within(g.throughputChange) || g.throughputChange > 0 ? 'met' : 'NOT met'}`);
+    console.log(`  confirm p99 ${pct(g.confirmP99Change)}: ${within(g.confirmP99Change) || g.confirmP99Change < 0 ? 'met' : 'NOT met'}`);
+  }
+  console.log('query plans of the flow\'s statements (EXPLAIN ANALYZE, rolled back):');
+  for (const { statement, plan } of results.explain) {
+    console.log(`  ${statement.slice(0, 160)}${statement.length > 160 ? '…' : ''}`);
+    for (const line of plan.filter((l) => !/^\s*(Planning|Execution|Buffers)/.test(l)).slice(0, 6)) console.log(`      ${line}`);
+  }
+}

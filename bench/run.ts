@@ -1,0 +1,250 @@
+// npm run bench [-- --duration S] [--rows N] [--concurrency 1,16,64] [--smoke] [--profile DIR]
+//
+// Builds the service, starts it as in production on a fresh PostgreSQL of its
+// own, captures the SQL of one charge flow from PostgreSQL's statement log,
+// then at each concurrency drives the flow over HTTP and the same SQL with
+// pgbench, and reports the ratio. See bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startBenchDatabase, startService, peakRss, cpuSeconds, machineCpuTicks, type BenchDatabase, type BenchService } from './service.js';
+import { runFlows, runWalletReads, type BenchUser, type FlowRun, type WalletRun } from './load.js';
+import { parseStatementLog, pgbenchScript, inlineStatement, type CapturedStatement, type Variable } from './sql-capture.js';
+import { createPgbenchUsers, runPgbench, uniqueExpression, PGBENCH_USER_EXPRESSION, type PgbenchRun } from './pgbench.js';
+import { fillExistingOrders } from './fill.js';
+import { printReport, type BenchRun } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    rows: { type: 'string', default: '0' },
+    concurrency: { type: 'string', default: '1,16,64' },
+    smoke: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+  },
+});
+const smoke = args.smoke;
+const seconds = smoke ? 1 : Number(args.duration);
+const rowsToFill = Number(args.rows);
+const concurrencies = args.concurrency.split(',').map(Number);
+if (!(seconds > 0) || !Number.isInteger(rowsToFill) || rowsToFill < 0 || concurrencies.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) {
+  console.error('usage: npm run bench -- [--duration SECONDS] [--rows N] [--concurrency 1,16,64] [--smoke] [--profile DIR]');
+  process.exit(2);
+}
+const GROWTH_CONCURRENCY = 16;
+const PG = { user: 'postgres', password: 'dpot-embedded', database: 'dpot' };
+
+const say = (text: string) => console.log(`[bench] ${text}`);
+
+async function api<T>(base: string, method: string, route: string, body?: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${route} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json as T;
+}
+
+async function newUser(base: string, n: number): Promise<BenchUser> {
+  const email = `bench-${n}-${Date.now()}@bench.invalid`;
+  const password = `bench-password-${n}`;
+  const registered = await api<{ data: { userId: string } }>(base, 'POST', '/api/auth/register', { email, password });
+  const login = await api<{ data: { accessToken: string } }>(base, 'POST', '/api/auth/login', { email, password });
+  return { userId: registered.data.userId, token: login.data.accessToken };
+}
+
+async function oneFlow(base: string, user: BenchUser) {
+  const order = await api<{ data: { orderID: string } }>(base, 'POST', '/api/payment/order', { amount: 10_000, paymentMethod: 'Card' }, user.token);
+  const auth = await api<{ transactionId: string }>(base, 'POST', '/sandbox/danal/authorize', { orderId: order.data.orderID, amount: 10_000, method: 'CARD' });
+  await api(base, 'POST', '/api/payment/confirm', { orderID: order.data.orderID, transactionID: auth.transactionId, method: 'CARD' }, user.token);
+  return { orderId: order.data.orderID, transactionId: auth.transactionId };
+}
+
+/** One flow with log_statement=all on the service's connections: the SQL it really sends. */
+async function captureFlowSql(db: BenchDatabase, admin: pg.Client, workDir: string) {
+  await admin.query(`ALTER DATABASE ${PG.database} SET log_statement = 'all'`);
+  const service = await startService(db.url, path.join(workDir, 'service-capture.log'));
+  try {
+    const user = await newUser(service.url, 0);
+    await oneFlow(service.url, user); // warm-up: first-use statements are not part of every flow
+    db.markLog();
+    const ids = await oneFlow(service.url, user);
+    await new Promise((r) => setTimeout(r, 300)); // the log reaches us through a pipe
+    const statements = parseStatementLog(db.logSinceMark());
+    const variables: Variable[] = [
+      { value: ids.orderId, expression: uniqueExpression('ORDPGB') },
+      { value: ids.transactionId, expression: uniqueExpression('TXPGB') },
+      { value: user.userId, expression: PGBENCH_USER_EXPRESSION },
+    ];
+    return { statements, variables, ids };
+  } finally {
+    await service.stop();
+    await admin.query(`ALTER DATABASE ${PG.database} RESET log_statement`);
+  }
+}
+
+/** Plans of the flow's statements as they run now, each inside a rolled-back transaction. */
+async function explainFlow(admin: pg.Client, statements: CapturedStatement[], ids: { orderId: string; transactionId: string }) {
+  const fresh: Variable[] = [
+    { value: ids.orderId, expression: `'ORDEXPLAIN${Date.now()}'` },
+    { value: ids.transactionId, expression: `'TXEXPLAIN${Date.now()}'` },
+  ];
+  const plans: { statement: string; plan: string[] }[] = [];
+  const seen = new Set<string>();
+  for (const statement of statements) {
+    if (/^(BEGIN|COMMIT|ROLLBACK)/i.test(statement.sql) || seen.has(statement.sql)) continue;
+    seen.add(statement.sql);
+    const sql = inlineStatement(statement, fresh).replace(/;$/, '');
+    await admin.query('BEGIN');
+    try {
+      const { rows } = await admin.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON) ${sql}`);
+      plans.push({ statement: statement.sql.replace(/\s+/g, ' '), plan: rows.map((r) => r['QUERY PLAN'] as string) });
+    } catch (error) {
+      plans.push({ statement: statement.sql.replace(/\s+/g, ' '), plan: [`(not explained: ${(error as Error).message})`] });
+    } finally {
+      await admin.query('ROLLBACK');
+    }
+  }
+  return plans;
+}
+
+async function countOrders(admin: pg.Client) {
+  return Number((await admin.query('SELECT count(*) AS n FROM payment_orders')).rows[0].n);
+}
+
+async function measure(service: BenchService, users: BenchUser[], admin: pg.Client, db: BenchDatabase, scriptFile: string, concurrency: number, label: string): Promise<BenchRun> {
+  const rows = await countOrders(admin);
+  say(`${label}: concurrency ${concurrency}, ${seconds} s, ${rows} existing orders`);
+  peakRss.reset(service.pid);
+  const cpuBefore = { server: cpuSeconds(service.pid), loader: process.cpuUsage(), machine: machineCpuTicks() };
+  const flow: FlowRun = await runFlows(service.url, users, concurrency, seconds);
+  const loaderCpu = process.cpuUsage(cpuBefore.loader);
+  const cpuPercent = {
+    server: Math.round(((cpuSeconds(service.pid) - cpuBefore.server) / flow.seconds) * 100),
+    loadGenerator: Math.round(((loaderCpu.user + loaderCpu.system) / 1e6 / flow.seconds) * 100),
+    // Of all cores together: 100 means the machine had no CPU left.
+    machine: Math.round(((machineCpuTicks().busy - cpuBefore.machine.busy) / (machineCpuTicks().total - cpuBefore.machine.total)) * 100),
+  };
+  const wallet: WalletRun = await runWalletReads(service.url, users, concurrency, seconds);
+  const peakRssMb = peakRss.readMb(service.pid);
+  const pgbench: PgbenchRun = await runPgbench({ port: db.port, ...PG }, scriptFile, concurrency, seconds);
+  return {
+    label,
+    concurrency,
+    rows,
+    flowsPerSec: flow.flowsPerSec,
+    pgbenchTps: pgbench.tps,
+    ratio: Math.round((flow.flowsPerSec / pgbench.tps) * 1000) / 1000,
+    confirmP99Ms: flow.latencyMs.confirm.p99,
+    peakRssMb,
+    cpuPercentDuringFlows: cpuPercent,
+    errors: flow.errors + wallet.errors + pgbench.failed,
+    flow,
+    wallet,
+    pgbench,
+  };
+}
+
+function machine() {
+  const version = (cmd: string, cmdArgs: string[]) => {
+    try {
+      return execFileSync(cmd, cmdArgs, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    pgbench: version('pgbench', ['--version']),
+    commit: version('git', ['rev-parse', '--short', 'HEAD']),
+  };
+}
+
+async function main() {
+  say(smoke ? 'smoke run: 1 s per measurement, to prove the benchmark works (figures mean nothing)' : `full run: ${seconds} s per measurement`);
+  say('building the service (npm run build)');
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+
+  // In the system's temp dir, readable by the "postgres" user the database runs as under root.
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'dpot-bench-'));
+  chmodSync(workDir, 0o755);
+  const db = await startBenchDatabase(path.join(workDir, 'pg'));
+  const admin = new pg.Client({ connectionString: db.url });
+  let service: BenchService | undefined;
+  let failed = true; // until the end is reached: a failed run keeps its logs
+  try {
+    await admin.connect();
+    const postgres = (await admin.query('SHOW server_version')).rows[0].server_version as string;
+    say(`PostgreSQL ${postgres} on port ${db.port}, data in ${workDir}`);
+
+    const capture = await captureFlowSql(db, admin, workDir);
+    const scriptFile = path.join(workDir, 'flow.pgbench.sql');
+    writeFileSync(scriptFile, pgbenchScript(capture.statements, capture.variables));
+    say(`captured ${capture.statements.length} statements of one charge flow → ${scriptFile}`);
+
+    service = await startService(db.url, path.join(workDir, 'service.log'), { profileDir: args.profile && path.resolve(args.profile) });
+    const maxConcurrency = Math.max(...concurrencies, GROWTH_CONCURRENCY);
+    const users: BenchUser[] = [];
+    for (let i = 1; i <= maxConcurrency; i++) users.push(await newUser(service.url, i)); // as users sign up: not all at once
+    await createPgbenchUsers(admin, maxConcurrency);
+    if (!smoke) {
+      say('warming up (3 s at concurrency 16)');
+      const warmSeconds = 3;
+      await runFlows(service.url, users, 16, warmSeconds);
+    }
+
+    const runs: BenchRun[] = [];
+    for (const concurrency of concurrencies) runs.push(await measure(service, users, admin, db, scriptFile, concurrency, 'base'));
+    let growth: { fill: Awaited<ReturnType<typeof fillExistingOrders>>; run: BenchRun; baseline: BenchRun } | undefined;
+    if (rowsToFill > 0) {
+      const baseline = runs.find((r) => r.concurrency === GROWTH_CONCURRENCY) ?? (await measure(service, users, admin, db, scriptFile, GROWTH_CONCURRENCY, 'base'));
+      say(`filling ${rowsToFill} existing orders and ledger rows`);
+      const fill = await fillExistingOrders(admin, rowsToFill);
+      say(`filled ${fill.orders} orders for ${fill.users} users in ${fill.seconds} s`);
+      growth = { fill, baseline, run: await measure(service, users, admin, db, scriptFile, GROWTH_CONCURRENCY, `+${rowsToFill} rows`) };
+    }
+    const explain = await explainFlow(admin, capture.statements, capture.ids);
+
+    const results = {
+      date: new Date().toISOString(),
+      smoke,
+      secondsPerMeasurement: seconds,
+      machine: { ...machine(), postgres },
+      flowStatements: capture.statements.map((s) => s.sql.replace(/\s+/g, ' ')),
+      runs,
+      growth: growth && {
+        rowsFilled: growth.fill.orders,
+        usersFilled: growth.fill.users,
+        fillSeconds: growth.fill.seconds,
+        run: growth.run,
+        throughputChange: Math.round((growth.run.flowsPerSec / growth.baseline.flowsPerSec - 1) * 1000) / 1000,
+        confirmP99Change: Math.round((growth.run.confirmP99Ms / growth.baseline.confirmP99Ms - 1) * 1000) / 1000,
+      },
+      explain,
+    };
+    const outFile = smoke ? 'bench/results-smoke.json' : 'bench/results.json';
+    writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+    printReport(results);
+    say(`results written to ${outFile}`);
+    const errors = [...runs, ...(growth ? [growth.run] : [])].reduce((sum, r) => sum + r.errors, 0);
+    failed = errors > 0;
+    if (failed) say(`FAILED: ${errors} errors during the runs`);
+  } finally {
+    await service?.stop();
+    await admin.end().catch(() => {});
+    await db.stop();
+    if (failed) say(`logs kept in ${workDir} (service.log, service-capture.log)`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+  if (failed) process.exit(1);
+}
+
+await main();

@@ -1,0 +1,126 @@
+// The parts the benchmark runs: a fresh embedded PostgreSQL of its own, and
+// the compiled service started as in production (NODE_ENV=production), with
+// the Danal sandbox allowed only through the bench switch BENCH_ALLOW_SANDBOX.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres.js';
+
+export interface BenchDatabase extends EmbeddedDatabase {
+  port: number;
+  /** Everything PostgreSQL logged since `markLog()`. */
+  logSinceMark(): string;
+  markLog(): void;
+}
+
+export async function startBenchDatabase(dataDir: string): Promise<BenchDatabase> {
+  const port = await findFreePort();
+  let log = '';
+  const db = await startEmbeddedPostgres({
+    dataDir,
+    port,
+    // Room for 64 load connections plus the service's pool; statements are
+    // logged only for the sessions the SQL capture switches on.
+    settings: { max_connections: '300', shared_buffers: '256MB', log_line_prefix: '%m [%p] ' },
+    onLog: (text) => {
+      log += text;
+    },
+  });
+  return {
+    ...db,
+    port,
+    logSinceMark: () => log,
+    markLog: () => {
+      log = '';
+    },
+  };
+}
+
+export interface BenchService {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export const JWT_SECRET = randomBytes(32).toString('hex');
+
+/** `node dist/main.js` in production mode, its log written to `logFile`. */
+export async function startService(databaseUrl: string, logFile: string, options: { profileDir?: string } = {}): Promise<BenchService> {
+  const port = await findFreePort();
+  const url = `http://127.0.0.1:${port}`;
+    // --cpu-prof writes a .cpuprofile when the process exits (open it in Chrome DevTools).
+  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, path.resolve('dist/main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      // As `npm start` sets it (package.json): scrypt's 16 MB blocks go back to the system when freed.
+      GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=1048576',
+      NODE_ENV: 'production',
+      BENCH_ALLOW_SANDBOX: '1',
+      DANAL_MODE: 'sandbox',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET,
+      PUBLIC_BASE_URL: url,
+      CHECKOUT_SUCCESS_URL: `${url}/sandbox/danal/result?status=success`,
+      CHECKOUT_FAIL_URL: `${url}/sandbox/danal/result?status=fail`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(logStream, { end: false });
+  child.stderr!.pipe(logStream, { end: false });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', function onData(chunk: Buffer) {
+      seen += chunk;
+      if (seen.includes('DPOT Pay listening')) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    });
+    void exited.then((code) => reject(new Error(`the service exited with ${code} before listening; see ${logFile}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      logStream.end();
+    },
+  };
+}
+
+/**
+ * Peak resident memory of a process since the last reset, in MB. Linux keeps
+ * the peak (VmHWM); writing 5 to clear_refs starts a new peak.
+ */
+export const peakRss = {
+  reset(pid: number) {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  },
+  readMb(pid: number): number {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+    return Math.round((kb / 1024) * 10) / 10;
+  },
+};
+
+/** CPU time (user + system) a process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, counted in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Busy and total CPU time of the whole machine so far (all cores), in clock ticks. */
+export function machineCpuTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3]! + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
