@@ -88,7 +88,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
       await closed;
       clearInterval(sweep);
       clearTimeout(deadline);
-      await Promise.allSettled([db.$disconnect(), sandboxStore?.close()]);
+      await Promise.allSettled([db.close(), sandboxStore?.close()]);
     },
   };
 }

@@ -44,7 +44,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     logs,
     async close() {
       await server.close();
-      await db.$disconnect();
+      await db.close();
     },
   };
 }

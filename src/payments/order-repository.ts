@@ -23,13 +23,36 @@ export interface NewOrder {
   expiresAt: Date;
 }
 
-export const createOrder = (db: Db, order: NewOrder) => db.paymentOrder.create({ data: order });
+// The charge flow's own statements go straight to node-postgres (see src/db/prisma.ts).
+const COLUMNS: [keyof Order, string][] = [
+  ['id', 'id'], ['userId', 'user_id'], ['orderName', 'order_name'], ['amount', 'amount'], ['pointAmount', 'point_amount'],
+  ['taxFreeAmount', 'tax_free_amount'], ['vat', 'vat'], ['suppliedAmount', 'supplied_amount'], ['paymentMethod', 'payment_method'],
+  ['status', 'status'], ['danalTransactionId', 'danal_transaction_id'], ['danalMethod', 'danal_method'],
+  ['danalCancelTransactionId', 'danal_cancel_transaction_id'], ['vaccountBankCode', 'vaccount_bank_code'],
+  ['vaccountBankName', 'vaccount_bank_name'], ['vaccountNumber', 'vaccount_number'], ['vaccountHolder', 'vaccount_holder'],
+  ['vaccountDueAt', 'vaccount_due_at'], ['failureCode', 'failure_code'], ['failureMessage', 'failure_message'],
+  ['cancelReason', 'cancel_reason'], ['requestedAt', 'requested_at'], ['expiresAt', 'expires_at'], ['approvedAt', 'approved_at'],
+  ['canceledAt', 'canceled_at'], ['updatedAt', 'updated_at'],
+];
+const SELECT_ORDER = `SELECT ${COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ')} FROM payment_orders`;
+
+export async function createOrder(db: Db, order: NewOrder): Promise<Order> {
+  const { rows } = await db.pool.query<Order>(
+    `INSERT INTO payment_orders (id, user_id, order_name, amount, point_amount, tax_free_amount, vat, supplied_amount, payment_method, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     RETURNING ${COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ')}`,
+    [order.id, order.userId, order.orderName, order.amount, order.pointAmount, order.taxFreeAmount, order.vat, order.suppliedAmount, order.paymentMethod, order.expiresAt],
+  );
+  return rows[0]!;
+}
 
 /** The user's own order; another user's order is as good as missing. */
-export const findOwnOrder = (db: Db | Tx, orderId: string, userId: string) =>
-  db.paymentOrder.findFirst({ where: { id: orderId, userId } });
+export async function findOwnOrder(db: Db, orderId: string, userId: string): Promise<Order | undefined> {
+  const { rows } = await db.pool.query<Order>(`${SELECT_ORDER} WHERE id = $1 AND user_id = $2::uuid`, [orderId, userId]);
+  return rows[0];
+}
 
-export async function requireOwnOrder(db: Db | Tx, orderId: string, userId: string): Promise<Order> {
+export async function requireOwnOrder(db: Db, orderId: string, userId: string): Promise<Order> {
   const order = await findOwnOrder(db, orderId, userId);
   if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId} for this user`);
   return order;
@@ -60,8 +83,14 @@ export async function transition(
 }
 
 /** Claims a Pending, unexpired order for one confirm call. */
-export const claimForConfirm = (db: Db, orderId: string, transactionId: string, danalMethod: string, now: Date) =>
-  transition(db, orderId, 'Pending', 'Confirming', { danalTransactionId: transactionId, danalMethod }, { expiresAt: { gt: now } });
+export async function claimForConfirm(db: Db, orderId: string, transactionId: string, danalMethod: string, now: Date): Promise<boolean> {
+  const { rowCount } = await db.pool.query(
+    `UPDATE payment_orders SET status = 'Confirming', danal_transaction_id = $2, danal_method = $3, updated_at = now()
+     WHERE id = $1 AND status = 'Pending' AND expires_at > $4`,
+    [orderId, transactionId, danalMethod, now],
+  );
+  return rowCount === 1;
+}
 
 export const virtualAccountColumns = (va: IssuedVirtualAccount) => ({
   vaccountBankCode: va.bankCode,

@@ -8,7 +8,7 @@ import { AppError, conflict } from '../lib/errors.js';
 import { danalFailure, danalUnavailable, outcomeUnknown } from './danal-failures.js';
 import type { PaymentMethod } from '../generated/prisma/enums.js';
 import { DanalError, DanalUnavailableError, type Approval, type DanalGateway } from '../danal/danal-gateway.js';
-import { balanceOf, creditCharge } from '../wallet/wallet-ledger.js';
+import { balanceOf, payOrderAndCredit } from '../wallet/wallet-ledger.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
 import { CONFIRM_METHOD_OF, DANAL_METHOD_OF, amountProblem, newOrderId, pointsFor, receiptSplit, type OrderPolicy } from './order-policy.js';
@@ -163,11 +163,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       log.info({ event: 'order.account_issued', orderID: order.id, userId }, 'virtual account issued');
       return confirmedResult(await loadOwnOrder(userId, order.id));
     }
-    const balance = await db.$transaction(async (tx) => {
-      const moved = await orders.transition(tx, order.id, 'Confirming', 'Paid', { approvedAt: approval.approvedAt });
-      if (!moved) throw new Error(`order ${order.id} left Confirming while this request held the claim`);
-      return creditCharge(tx, userId, order.id, order.pointAmount);
-    });
+    const balance = await payOrderAndCredit(db, order.id, approval.approvedAt);
+    if (balance === null) throw new Error(`order ${order.id} left Confirming while this request held the claim`);
     log.info({ event: 'order.confirmed', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order paid and credited');
     return { orderID: order.id, status: 'Paid' as const, pointAmount: order.pointAmount, paidAt: approval.approvedAt, balance };
   }

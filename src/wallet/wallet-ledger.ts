@@ -25,6 +25,31 @@ export async function creditCharge(tx: Tx, userId: string, orderId: string, poin
 }
 
 /**
+ * A confirmed charge in one statement, so one round trip and one commit: the
+ * order moves Confirming → Paid, the wallet gains the order's points and the
+ * CHARGE row is written, all or nothing. Returns the new balance, or null when
+ * the order was no longer Confirming (nothing changed).
+ */
+export async function payOrderAndCredit(db: Db, orderId: string, approvedAt: Date): Promise<number | null> {
+  const { rows } = await db.pool.query<{ balance_after: string }>(
+    `WITH paid AS (
+       UPDATE payment_orders SET status = 'Paid', approved_at = $2, updated_at = now()
+       WHERE id = $1 AND status = 'Confirming'
+       RETURNING id, user_id, point_amount
+     ), credited AS (
+       UPDATE wallets w SET balance = w.balance + paid.point_amount, updated_at = now()
+       FROM paid WHERE w.user_id = paid.user_id
+       RETURNING w.user_id, w.balance, paid.id AS order_id, paid.point_amount
+     )
+     INSERT INTO ledger_entries (user_id, order_id, type, amount, balance_after)
+     SELECT user_id, order_id, 'CHARGE'::ledger_entry_type, point_amount, balance FROM credited
+     RETURNING balance_after`,
+    [orderId, approvedAt],
+  );
+  return rows.length === 1 ? Number(rows[0]!.balance_after) : null;
+}
+
+/**
  * Reserves points for a cancel that is about to be sent to Danal, so they
  * cannot be spent while we wait. False when fewer points are available.
  */
@@ -68,29 +93,33 @@ export async function spendPoints(db: Db, userId: string, points: number): Promi
   });
 }
 
-export async function readWallet(db: Db | Tx, userId: string, entries = 20) {
+export async function readWallet(db: Db, userId: string, entries = 20) {
   const [wallet, rows] = await Promise.all([
-    db.wallet.findUniqueOrThrow({ where: { userId } }),
-    db.ledgerEntry.findMany({ where: { userId }, orderBy: { id: 'desc' }, take: entries }),
+    db.pool.query<{ balance: string; held: string }>('SELECT balance, held_points AS held FROM wallets WHERE user_id = $1::uuid', [userId]),
+    db.pool.query<{ id: string; type: string; amount: number; balance_after: string; order_id: string | null; created_at: Date }>(
+      'SELECT id, type, amount, balance_after, order_id, created_at FROM ledger_entries WHERE user_id = $1::uuid ORDER BY id DESC LIMIT $2',
+      [userId, entries],
+    ),
   ]);
+  const { balance, held } = wallet.rows[0] ?? { balance: '0', held: '0' };
   return {
-    balance: Number(wallet.balance),
-    heldPoints: Number(wallet.heldPoints),
-    availableBalance: Number(wallet.balance - wallet.heldPoints),
-    entries: rows.map(
+    balance: Number(balance),
+    heldPoints: Number(held),
+    availableBalance: Number(balance) - Number(held),
+    entries: rows.rows.map(
       (r): LedgerView => ({
-        id: r.id.toString(),
+        id: r.id,
         type: r.type,
         amount: r.amount,
-        balanceAfter: Number(r.balanceAfter),
-        orderID: r.orderId,
-        createdAt: r.createdAt,
+        balanceAfter: Number(r.balance_after),
+        orderID: r.order_id,
+        createdAt: r.created_at,
       }),
     ),
   };
 }
 
-export async function balanceOf(db: Db | Tx, userId: string): Promise<number> {
-  const wallet = await db.wallet.findUniqueOrThrow({ where: { userId }, select: { balance: true } });
-  return Number(wallet.balance);
+export async function balanceOf(db: Db, userId: string): Promise<number> {
+  const { rows } = await db.pool.query<{ balance: string }>('SELECT balance FROM wallets WHERE user_id = $1::uuid', [userId]);
+  return Number(rows[0]?.balance ?? 0);
 }

@@ -53,7 +53,7 @@ describe('graceful shutdown', () => {
       try {
         expect((await db.paymentOrder.findUniqueOrThrow({ where: { id: order.orderID } })).status).toBe('Paid');
       } finally {
-        await db.$disconnect();
+        await db.close();
       }
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
