@@ -127,6 +127,9 @@ function startServer(binaries: Binaries, dataDir: string, port: number, owner: {
   });
 }
 
+/** Where the embedded database answers when it runs on `port`. */
+export const embeddedDatabaseUrl = (port: number) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+
 /** A port nobody listens on right now, for a throwaway server. */
 export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -174,7 +177,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   return {
-    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
+    url: embeddedDatabaseUrl(options.port),
     async stop() {
       if (server.exitCode === null) server.kill('SIGINT');
       await exited;
