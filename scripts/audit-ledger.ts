@@ -27,11 +27,17 @@ async function connect(): Promise<{ client: pg.Client; stop: () => Promise<void>
 
 const { client, stop } = await connect();
 try {
-  const { checked, discrepancies } = await auditLedger(client);
-  for (const [name, count] of Object.entries(checked)) console.log(`checked ${count} ${name}`);
-  for (const problem of discrepancies) console.log(`DISCREPANCY ${problem}`);
-  console.log(discrepancies.length ? `${discrepancies.length} discrepancies` : 'no discrepancies');
-  process.exitCode = discrepancies.length ? 1 : 0;
+  const schema = await client.query(`SELECT to_regclass('public.wallets') IS NOT NULL AS present`);
+  if (!schema.rows[0].present) {
+    console.error('This database has no DPOT Pay tables yet: run `npm start` or `npm run db:migrate` first.');
+    process.exitCode = 2;
+  } else {
+    const { checked, discrepancies } = await auditLedger(client);
+    for (const [name, count] of Object.entries(checked)) console.log(`checked ${count} ${name}`);
+    for (const problem of discrepancies) console.log(`DISCREPANCY ${problem}`);
+    console.log(discrepancies.length ? `${discrepancies.length} discrepancies` : 'no discrepancies');
+    process.exitCode = discrepancies.length ? 1 : 0;
+  }
 } finally {
   await client.end();
   await stop();
