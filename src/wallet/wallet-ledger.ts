@@ -41,8 +41,11 @@ export async function payOrderAndCredit(db: Db, orderId: string, approvedAt: Dat
        FROM paid WHERE w.user_id = paid.user_id
        RETURNING w.user_id, w.balance, paid.id AS order_id, paid.point_amount
      )
+     -- LEFT JOIN: an order paid without a wallet to credit gets a NULL balance_after,
+     -- which NOT NULL refuses, so the whole statement (the Paid status too) is undone.
      INSERT INTO ledger_entries (user_id, order_id, type, amount, balance_after)
-     SELECT user_id, order_id, 'CHARGE'::ledger_entry_type, point_amount, balance FROM credited
+     SELECT paid.user_id, paid.id, 'CHARGE'::ledger_entry_type, paid.point_amount, credited.balance
+     FROM paid LEFT JOIN credited ON credited.order_id = paid.id
      RETURNING balance_after`,
     [orderId, approvedAt],
   );

@@ -4,6 +4,7 @@ import {
   authorize, bearer, confirm, createOrder, ledgerRows, newUser, paidOrder,
   sandboxTransaction, useTestServer, walletOf,
 } from '../helpers.js';
+import { payOrderAndCredit } from '../../src/wallet/wallet-ledger.js';
 
 const t = useTestServer();
 
@@ -63,5 +64,18 @@ describe('concurrent requests', () => {
     await expect(t.db.$executeRaw`UPDATE wallets SET balance = -1 WHERE user_id = ${user.userId}::uuid`).rejects.toThrow();
     await expect(t.db.$executeRaw`UPDATE ledger_entries SET amount = 1 WHERE order_id = ${order.orderID}`).rejects.toThrow(/append-only/);
     await expect(t.db.$executeRaw`DELETE FROM ledger_entries WHERE order_id = ${order.orderID}`).rejects.toThrow(/append-only/);
+  });
+
+  it('never marks an order Paid without crediting it: the one-statement charge is all or nothing', async () => {
+    const user = await newUser(t);
+    const order = await createOrder(t, user);
+    await t.db.$executeRaw`UPDATE payment_orders SET status = 'Confirming', danal_transaction_id = ${`TX-NOWALLET-${order.orderID}`} WHERE id = ${order.orderID}`;
+    // A wallet that is not there (a bug elsewhere) must make the charge fail, not pay the order with nothing credited.
+    await t.db.$executeRaw`DELETE FROM wallets WHERE user_id = ${user.userId}::uuid`;
+    await expect(payOrderAndCredit(t.db, order.orderID, new Date())).rejects.toThrow(/balance_after/);
+    expect((await t.db.paymentOrder.findUniqueOrThrow({ where: { id: order.orderID } })).status).toBe('Confirming');
+    expect(await ledgerRows(t.db, order.orderID)).toEqual([]);
+    await t.db.$executeRaw`INSERT INTO wallets (user_id) VALUES (${user.userId}::uuid)`;
+    expect(await payOrderAndCredit(t.db, order.orderID, new Date())).toBe(order.pointAmount);
   });
 });
