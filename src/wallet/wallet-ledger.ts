@@ -30,6 +30,9 @@ export async function creditCharge(tx: Tx, userId: string, orderId: string, poin
  * CHARGE row is written, all or nothing. Returns the new balance, or null when
  * the order was no longer Confirming (nothing changed).
  */
+// paid LEFT JOIN credited: an order paid without a wallet to credit gets a NULL
+// balance_after, which NOT NULL refuses, so the whole statement (the Paid status
+// too) is undone. (No SQL comments inside: the benchmark replays this text on one line.)
 export async function payOrderAndCredit(db: Db, orderId: string, approvedAt: Date): Promise<number | null> {
   const { rows } = await db.pool.query<{ balance_after: string }>(
     `WITH paid AS (
@@ -41,8 +44,6 @@ export async function payOrderAndCredit(db: Db, orderId: string, approvedAt: Dat
        FROM paid WHERE w.user_id = paid.user_id
        RETURNING w.user_id, w.balance, paid.id AS order_id, paid.point_amount
      )
-     -- LEFT JOIN: an order paid without a wallet to credit gets a NULL balance_after,
-     -- which NOT NULL refuses, so the whole statement (the Paid status too) is undone.
      INSERT INTO ledger_entries (user_id, order_id, type, amount, balance_after)
      SELECT paid.user_id, paid.id, 'CHARGE'::ledger_entry_type, paid.point_amount, credited.balance
      FROM paid LEFT JOIN credited ON credited.order_id = paid.id
