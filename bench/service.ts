@@ -46,7 +46,7 @@ export interface BenchService {
 export const JWT_SECRET = randomBytes(32).toString('hex');
 
 /** `node dist/main.js` in production mode, its log written to `logFile`. */
-export async function startService(databaseUrl: string, logFile: string, options: { profileDir?: string } = {}): Promise<BenchService> {
+export async function startService(databaseUrl: string, logFile: string, options: { profileDir?: string; jobs?: boolean } = {}): Promise<BenchService> {
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
     // --cpu-prof writes a .cpuprofile when the process exits (open it in Chrome DevTools).
@@ -66,6 +66,7 @@ export async function startService(databaseUrl: string, logFile: string, options
       PUBLIC_BASE_URL: url,
       CHECKOUT_SUCCESS_URL: `${url}/sandbox/danal/result?status=success`,
       CHECKOUT_FAIL_URL: `${url}/sandbox/danal/result?status=fail`,
+      JOBS_ENABLED: options.jobs === false ? 'false' : 'true',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -29,6 +29,8 @@ export interface AppDeps {
   sandbox?: express.Router;
   /** False while shutting down, so that load balancers stop sending. */
   isAccepting: () => boolean;
+  /** The job engine's health; undefined when this process runs no jobs (JOBS_ENABLED=false). */
+  jobsHealthy?: () => boolean;
 }
 
 export const BODY_LIMIT = '16kb';
@@ -47,11 +49,13 @@ export function createApp(deps: AppDeps): Express {
   app.get('/readyz', (async (_req, res) => {
     if (!deps.isAccepting()) return void res.status(503).json(errorBody('SHUTTING_DOWN', 'The server is shutting down'));
     try {
-      await db.$queryRaw`SELECT 1`;
-      res.json({ success: true, data: { status: 'ready', database: 'ok' } });
+      await db.pool.query('SELECT 1');
     } catch {
-      res.status(503).json(errorBody('DATABASE_UNAVAILABLE', 'The database cannot be reached'));
+      return void res.status(503).json(errorBody('DATABASE_UNAVAILABLE', 'The database cannot be reached'));
     }
+    const jobs = deps.jobsHealthy ? (deps.jobsHealthy() ? 'ok' : 'failing') : 'disabled';
+    if (jobs === 'failing') return void res.status(503).json(errorBody('JOBS_UNAVAILABLE', 'The job engine (reconciler, expiry) is not running'));
+    res.json({ success: true, data: { status: 'ready', database: 'ok', jobs } });
   }) as RequestHandler);
 
   const auth = requireAuth(config.jwt);

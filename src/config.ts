@@ -53,6 +53,13 @@ const envSchema = z
     CHECKOUT_SUCCESS_URL: url.optional(),
     CHECKOUT_FAIL_URL: url.optional(),
 
+    JOBS_ENABLED: z.enum(['true', 'false']).default('true'),
+    RECONCILE_INTERVAL_SECONDS: int(1, 3600).default(10),
+    RECONCILE_STALE_AFTER_MS: int(1_000, 24 * 3600_000).optional(),
+    RECONCILE_RETRY_BASE_MS: int(100, 24 * 3600_000).default(30_000),
+    RECONCILE_RETRY_MAX_MS: int(100, 7 * 24 * 3600_000).default(3600_000),
+    RECONCILE_MAX_ATTEMPTS: int(1, 100).default(10),
+
     NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
     TRUST_PROXY: z.string().trim().min(1).optional(),
     // `npm run bench` only: production mode with the sandbox standing in for Danal.
@@ -61,6 +68,13 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (env.ORDER_MIN_AMOUNT > env.ORDER_MAX_AMOUNT) {
       ctx.addIssue({ code: 'custom', path: ['ORDER_MIN_AMOUNT'], message: 'must not exceed ORDER_MAX_AMOUNT' });
+    }
+    // A Confirming order younger than the Danal timeout may still have its request waiting for Danal.
+    if (env.RECONCILE_STALE_AFTER_MS !== undefined && env.RECONCILE_STALE_AFTER_MS <= env.DANAL_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['RECONCILE_STALE_AFTER_MS'], message: 'must be longer than DANAL_TIMEOUT_MS' });
+    }
+    if (env.RECONCILE_RETRY_BASE_MS > env.RECONCILE_RETRY_MAX_MS) {
+      ctx.addIssue({ code: 'custom', path: ['RECONCILE_RETRY_BASE_MS'], message: 'must not exceed RECONCILE_RETRY_MAX_MS' });
     }
     if (env.NODE_ENV !== 'production') return;
     const required = (name: keyof typeof env, why: string) => {
@@ -126,6 +140,12 @@ export interface Config {
     failUrl?: string;
   };
   notifications: { allowedIps: string[] };
+  /** The PostgreSQL job engine (pg-boss) and what runs on it: the reconciler and expiry. */
+  jobs: {
+    enabled: boolean;
+    intervalSeconds: number;
+    reconcile: { staleAfterMs: number; retryBaseMs: number; retryMaxMs: number; maxAttempts: number };
+  };
   trustProxy?: string | number | boolean;
 }
 
@@ -188,6 +208,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       failUrl: env.CHECKOUT_FAIL_URL,
     },
     notifications: { allowedIps },
+    jobs: {
+      enabled: env.JOBS_ENABLED === 'true',
+      intervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+      reconcile: {
+        staleAfterMs: env.RECONCILE_STALE_AFTER_MS ?? env.DANAL_TIMEOUT_MS + 60_000,
+        retryBaseMs: env.RECONCILE_RETRY_BASE_MS,
+        retryMaxMs: env.RECONCILE_RETRY_MAX_MS,
+        maxAttempts: env.RECONCILE_MAX_ATTEMPTS,
+      },
+    },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };
 }

@@ -13,10 +13,14 @@ import { createCancelService } from './payments/cancel-service.js';
 import { createDepositNotificationService } from './payments/deposit-notification-service.js';
 import { SandboxStore } from './sandbox/sandbox-store.js';
 import { sandboxRouter } from './sandbox/sandbox-router.js';
+import { createReconciler, type SweepReport } from './payments/reconciler.js';
+import { startJobEngine, type JobEngine } from './jobs/job-engine.js';
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** Runs one reconciler sweep in this process now (tests, operators' tools). */
+  sweep: () => Promise<SweepReport>;
   /** Stops accepting, lets in-flight requests finish, then closes the database pools. */
   close(): Promise<void>;
 }
@@ -52,6 +56,13 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
       sandboxCheckoutUrl: sandboxMode ? () => `${selfUrl()}/sandbox/danal/checkout` : undefined,
     },
   });
+  const reconciler = createReconciler({
+    db,
+    danal,
+    log,
+    settings: { ...config.jobs.reconcile, attemptLeaseMs: config.danal.timeoutMs + 2_000 },
+  });
+  let jobs: JobEngine | undefined;
   let accepting = true;
   const app = createApp({
     config,
@@ -63,6 +74,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     notifications: createDepositNotificationService({ db, allowedIps: config.notifications.allowedIps, log }),
     sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
     isAccepting: () => accepting,
+    jobsHealthy: config.jobs.enabled ? () => jobs?.healthy() ?? false : undefined,
   });
 
   const server = http.createServer(app);
@@ -73,12 +85,18 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://127.0.0.1:${port}`;
+  // After listening: in sandbox mode the reconciler reaches Danal through this server.
+  if (config.jobs.enabled) {
+    jobs = await startJobEngine({ databaseUrl, intervalSeconds: config.jobs.intervalSeconds, log, sweep: reconciler.sweep });
+  }
 
   return {
     url: baseUrl,
     port,
+    sweep: reconciler.sweep,
     async close() {
       accepting = false;
+      await jobs?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections go as soon as their request is answered...
       const sweep = setInterval(() => server.closeIdleConnections(), 100);

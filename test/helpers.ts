@@ -1,20 +1,24 @@
 // Starting a real server on a real PostgreSQL, and the steps of the flow as a
 // client (or Danal's buyer window) would take them.
 import { Writable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import request from 'supertest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createPrisma, type Db } from '../src/db/prisma.js';
-import { startServer } from '../src/server.js';
+import { startServer, type RunningServer } from '../src/server.js';
 import { auditLedger } from '../src/audit/ledger-audit.js';
+import { applyMigrations } from '../src/db/schema-engine.js';
 
 export interface TestServer {
   url: string;
   api: ReturnType<typeof request>;
   db: Db;
   logs: string[];
+  /** One reconciler sweep in the server's process. */
+  sweep: RunningServer['sweep'];
   close(): Promise<void>;
 }
 
@@ -26,6 +30,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'info',
     DANAL_TIMEOUT_MS: '1000',
+    // Test files share one database; only the reconciler's own tests run the jobs (on a database of their own).
+    JOBS_ENABLED: 'false',
     ...env,
   });
   const logs: string[] = [];
@@ -42,6 +48,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     api: request(server.url),
     db,
     logs,
+    sweep: server.sweep,
     async close() {
       await server.close();
       await db.close();
@@ -138,4 +145,51 @@ export async function expectLedgerConsistent(db: Db) {
 
 export async function ledgerRows(db: Db, orderId: string) {
   return db.ledgerEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
+}
+
+/** Runs `fn` with a client of the shared test server's maintenance connection (or of `url`). */
+export async function withClient<T>(fn: (client: pg.Client) => Promise<T>, url = inject('databaseUrl')): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A migrated database of the test file's own, on the same PostgreSQL, for
+ * tests whose background jobs or damage must not reach other files' orders.
+ */
+export async function ownDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await withClient((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = inject('databaseUrl').replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
+  await applyMigrations(url);
+  return { url, drop: () => withClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}) };
+}
+
+/** Polls `read` until `done` holds for its value; fails with the last value after `timeoutMs`. */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`still not there after ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function orderOf(t: TestServer, user: User, orderID: string) {
+  return (await t.api.get(`/api/payment/orders/${orderID}`).set(bearer(user)).expect(200)).body.data as {
+    status: string;
+    failure: { code: string; message: string } | null;
+    canceledAt: string | null;
+  };
+}
+
+export async function eventsOf(t: TestServer, orderId: string): Promise<string[]> {
+  const rows = await t.db.orderEvent.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
+  return rows.map((r) => r.type);
 }

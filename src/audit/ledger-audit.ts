@@ -78,7 +78,9 @@ const CHECKS: Check[] = [
       WHERE status IN ('WaitingForDeposit', ${CREDITED.slice(1, -1)}, 'Canceled') AND (danal_transaction_id IS NULL OR approved_at IS NULL)
       UNION ALL
       SELECT format('order %s is Canceled without Danal cancel transaction id or cancel time', id)
-      FROM payment_orders WHERE status = 'Canceled' AND (danal_cancel_transaction_id IS NULL OR canceled_at IS NULL)`,
+      FROM payment_orders o WHERE status = 'Canceled' AND (canceled_at IS NULL OR (danal_cancel_transaction_id IS NULL
+        -- A repeated cancel that Danal answered "already canceled" gets no cancel id back.
+        AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.type = 'reconcile.already_canceled')))`,
   },
   {
     name: 'deposit notifications',

@@ -137,11 +137,14 @@ export class DanalHttpClient implements DanalGateway {
   private async post(path: string, payload: Record<string, string>): Promise<unknown> {
     let response;
     try {
-      response = await this.http.post(`${this.options.baseUrl()}${path}`, payload);
+      // axios's own timeout is per socket inactivity; the signal bounds the whole call, which
+      // the reconciler's lease and the shutdown deadline rely on.
+      response = await this.http.post(`${this.options.baseUrl()}${path}`, payload, { signal: AbortSignal.timeout(this.options.timeoutMs) });
     } catch (error) {
       const code = error instanceof AxiosError ? error.code : undefined;
       if (code && NEVER_SENT.has(code)) throw new DanalUnavailableError(code);
-      throw new DanalUnknownOutcomeError(code === 'ETIMEDOUT' ? 'timed out' : `connection failed (${code ?? 'unknown'})`);
+      const timedOut = code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ERR_CANCELED';
+      throw new DanalUnknownOutcomeError(timedOut ? 'timed out' : `connection failed (${code ?? 'unknown'})`);
     }
     const { status, data } = response;
     if (status >= 500) throw new DanalUnknownOutcomeError(`HTTP ${status}`);

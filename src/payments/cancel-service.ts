@@ -7,7 +7,8 @@ import type { Db } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
 import { AppError, conflict } from '../lib/errors.js';
 import { DanalError, DanalUnavailableError, type DanalGateway } from '../danal/danal-gateway.js';
-import { debitHeldForCancel, holdPoints, releaseHold } from '../wallet/wallet-ledger.js';
+import { holdPoints } from '../wallet/wallet-ledger.js';
+import { completeCancel, restorePaid } from './cancel-steps.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
 import { DANAL_METHOD_OF } from './order-policy.js';
@@ -48,14 +49,7 @@ export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Lo
         reason,
       });
       // 3. Refunded: the held points leave the wallet.
-      const balance = await db.$transaction(async (tx) => {
-        const moved = await orders.transition(tx, order.id, 'Canceling', 'Canceled', {
-          canceledAt: refund.canceledAt,
-          danalCancelTransactionId: refund.cancelTransactionId,
-        });
-        if (!moved) throw new Error(`order ${order.id} left Canceling while this request held it`);
-        return debitHeldForCancel(tx, userId, order.id, order.pointAmount);
-      });
+      const balance = await completeCancel(db, order, 'Canceling', refund);
       log.info({ event: 'order.canceled', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order canceled and refunded');
       return { orderID: order.id, status: 'Canceled' as const, canceledAmount: order.amount, balance };
     } catch (error) {
@@ -68,16 +62,13 @@ export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Lo
     const logFields = { orderID: order.id, userId: order.userId, reason: error.message };
     if (!error.definite) {
       await orders.transition(db, order.id, 'Canceling', 'CancelUnknown', orders.recordFailure('DANAL_OUTCOME_UNKNOWN', error.message));
+      await orders.recordEvent(db, order.id, 'cancel.unknown', { reason: error.message });
       log.error({ event: 'order.cancel_unknown', ...logFields }, 'cancel outcome unknown; points stay held');
       throw outcomeUnknown();
     }
     // Danal certainly did not refund: the points are the user's again.
     const failure = danalFailure(error);
-    await db.$transaction(async (tx) => {
-      const moved = await orders.transition(tx, order.id, 'Canceling', 'Paid', orders.recordFailure(failure.code, failure.message));
-      if (!moved) throw new Error(`order ${order.id} left Canceling while this request held it`);
-      await releaseHold(tx, order.userId, order.pointAmount);
-    });
+    await restorePaid(db, order, 'Canceling', failure);
     log.warn({ event: 'order.cancel_failed', ...logFields }, 'Danal did not cancel; points released');
     if (error instanceof DanalUnavailableError) throw danalUnavailable('nothing was refunded and the order stays Paid');
     throw new AppError(409, 'CANCEL_DECLINED', `Danal refused the cancel: ${failure.message || failure.code} (${failure.code}); the order stays Paid`);

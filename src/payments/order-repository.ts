@@ -32,15 +32,18 @@ const COLUMNS: [keyof Order, string][] = [
   ['vaccountBankName', 'vaccount_bank_name'], ['vaccountNumber', 'vaccount_number'], ['vaccountHolder', 'vaccount_holder'],
   ['vaccountDueAt', 'vaccount_due_at'], ['failureCode', 'failure_code'], ['failureMessage', 'failure_message'],
   ['cancelReason', 'cancel_reason'], ['requestedAt', 'requested_at'], ['expiresAt', 'expires_at'], ['approvedAt', 'approved_at'],
-  ['canceledAt', 'canceled_at'], ['updatedAt', 'updated_at'],
+  ['canceledAt', 'canceled_at'], ['updatedAt', 'updated_at'], ['reconcileAttempts', 'reconcile_attempts'],
+  ['nextReconcileAt', 'next_reconcile_at'], ['reconcileGaveUpAt', 'reconcile_gave_up_at'],
 ];
-const SELECT_ORDER = `SELECT ${COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ')} FROM payment_orders`;
+/** The select list that reads a payment_orders row as an Order. */
+export const ORDER_FIELDS = COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ');
+const SELECT_ORDER = `SELECT ${ORDER_FIELDS} FROM payment_orders`;
 
 export async function createOrder(db: Db, order: NewOrder): Promise<Order> {
   const { rows } = await db.pool.query<Order>(
     `INSERT INTO payment_orders (id, user_id, order_name, amount, point_amount, tax_free_amount, vat, supplied_amount, payment_method, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     RETURNING ${COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ')}`,
+     RETURNING ${ORDER_FIELDS}`,
     [order.id, order.userId, order.orderName, order.amount, order.pointAmount, order.taxFreeAmount, order.vat, order.suppliedAmount, order.paymentMethod, order.expiresAt],
   );
   return rows[0]!;
@@ -99,6 +102,29 @@ export const virtualAccountColumns = (va: IssuedVirtualAccount) => ({
   vaccountHolder: va.holder,
   vaccountDueAt: va.dueAt,
 });
+
+/** Appends to the order's history (order_events): unknown outcomes, reconciliation steps, expiry. */
+export async function recordEvent(db: Db | Tx, orderId: string, type: string, detail: Record<string, unknown> = {}): Promise<void> {
+  await db.orderEvent.create({ data: { orderId, type, detail: detail as object } });
+}
+
+/**
+ * Danal's answer to a confirm is not known, or not usable: the order waits for
+ * the reconciler. `approval` says what Danal approved when it did answer (the
+ * reconciler's net cancel must return exactly that).
+ */
+export async function markConfirmUnknown(
+  db: Db,
+  orderId: string,
+  failure: { code: string; message: string },
+  approval?: { transactionId: string; amount: number },
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    if (!(await transition(tx, orderId, 'Confirming', 'ConfirmUnknown', recordFailure(failure.code, failure.message)))) return false;
+    await recordEvent(tx, orderId, 'confirm.unknown', { code: failure.code, reason: failure.message, ...(approval && { approval }) });
+    return true;
+  });
+}
 
 export const recordFailure = (code: string, message: string) => ({
   failureCode: code.slice(0, 64),

@@ -148,7 +148,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       return handleConfirmFailure(order, error);
     }
     if (approval.transactionId !== input.transactionID || approval.orderId !== order.id) {
-      await orders.transition(db, order.id, 'Confirming', 'ConfirmUnknown', orders.recordFailure('DANAL_ECHO_MISMATCH', 'Danal approved another transaction or order'));
+      await orders.markConfirmUnknown(
+        db,
+        order.id,
+        { code: 'DANAL_ECHO_MISMATCH', message: 'Danal approved another transaction or order' },
+        { transactionId: approval.transactionId, amount: approval.amount },
+      );
       log.error({ event: 'order.confirm_unknown', orderID: order.id, userId, reason: 'echo mismatch' }, 'Danal echo does not match the order');
       throw outcomeUnknown();
     }
@@ -178,7 +183,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       throw danalUnavailable('nothing was charged');
     }
     if (!error.definite) {
-      await orders.transition(db, order.id, 'Confirming', 'ConfirmUnknown', orders.recordFailure('DANAL_OUTCOME_UNKNOWN', error.message));
+      await orders.markConfirmUnknown(db, order.id, { code: 'DANAL_OUTCOME_UNKNOWN', message: error.message });
       log.error({ event: 'order.confirm_unknown', orderID: order.id, userId: order.userId, reason: error.message }, 'confirm outcome unknown');
       throw outcomeUnknown();
     }
@@ -207,7 +212,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     } catch (error) {
       if (!(error instanceof DanalError)) throw error;
       // The money is approved and not yet returned: leave it for the reconciler's net cancel.
-      await orders.transition(db, order.id, 'Confirming', 'ConfirmUnknown', orders.recordFailure('AMOUNT_MISMATCH_REFUND_PENDING', `Danal approved ${approval.amount} KRW for an order of ${order.amount} KRW; canceling it failed: ${error.message}`));
+      await orders.markConfirmUnknown(
+        db,
+        order.id,
+        { code: 'AMOUNT_MISMATCH_REFUND_PENDING', message: `Danal approved ${approval.amount} KRW for an order of ${order.amount} KRW; canceling it failed: ${error.message}` },
+        { transactionId: approval.transactionId, amount: approval.amount },
+      );
       log.error({ event: 'order.confirm_unknown', reason: 'amount mismatch, refund failed', ...logFields }, 'approved amount differs; refund pending');
     }
     throw conflict('AMOUNT_MISMATCH', `Danal approved ${approval.amount} KRW but the order is for ${order.amount} KRW; nothing was credited and the approval is being returned`);

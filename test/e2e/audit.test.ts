@@ -1,27 +1,15 @@
 // npm run audit:ledger on a database of its own: silent on a consistent one,
 // and it names each kind of damage a bug could do.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import pg from 'pg';
-import { applyMigrations } from '../../src/db/schema-engine.js';
-import { authorize, cancel, confirm, createOrder, injectFault, newUser, paidOrder, startTestServer, type TestServer } from '../helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorize, cancel, confirm, createOrder, injectFault, newUser, ownDatabase, paidOrder, startTestServer, withClient, type TestServer } from '../helpers.js';
 
 const exec = promisify(execFile);
 let t: TestServer;
 let databaseUrl: string;
-const name = `audit_${randomBytes(4).toString('hex')}`;
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>, url = inject('databaseUrl')): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+let drop: () => Promise<void>;
+const admin = withClient;
 
 async function runAudit(): Promise<{ code: number; output: string }> {
   try {
@@ -34,15 +22,13 @@ async function runAudit(): Promise<{ code: number; output: string }> {
 }
 
 beforeAll(async () => {
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  databaseUrl = inject('databaseUrl').replace(/\/[^/?]+(\?|$)/, `/${name}$1`);
-  await applyMigrations(databaseUrl);
+  ({ url: databaseUrl, drop } = await ownDatabase('audit'));
   t = await startTestServer({}, databaseUrl);
 });
 
 afterAll(async () => {
   await t?.close();
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await drop?.();
 });
 
 describe('npm run audit:ledger', () => {

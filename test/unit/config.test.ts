@@ -59,4 +59,11 @@ describe('config', () => {
     // Everything else production needs is still required.
     expect(() => loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: '1', JWT_SECRET: undefined })).toThrow(/JWT_SECRET/);
   });
+
+  it('never lets the reconciler take a Confirming order whose request may still be waiting for Danal', () => {
+    expect(loadConfig({ DANAL_TIMEOUT_MS: '15000' }).jobs.reconcile.staleAfterMs).toBe(75_000);
+    expect(() => loadConfig({ DANAL_TIMEOUT_MS: '15000', RECONCILE_STALE_AFTER_MS: '15000' })).toThrow(/RECONCILE_STALE_AFTER_MS: must be longer than DANAL_TIMEOUT_MS/);
+    expect(() => loadConfig({ RECONCILE_RETRY_BASE_MS: '5000', RECONCILE_RETRY_MAX_MS: '1000' })).toThrow(/RECONCILE_RETRY_BASE_MS/);
+    expect(() => loadConfig({ JOBS_ENABLED: 'yes' })).toThrow(/JOBS_ENABLED/);
+  });
 });

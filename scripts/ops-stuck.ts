@@ -1,0 +1,52 @@
+// npm run ops:stuck: the orders whose outcome at Danal is not settled. Those
+// the reconciler gave up on need an operator (check Danal's merchant console,
+// then settle or retry); the rest are still being tried. Exits 1 while any
+// order waits for an operator, so monitoring can alert on it.
+//   npm run ops:stuck -- --retry ORDER_ID   gives a given-up order a fresh set of attempts
+import { connectToDatabase, hasOurTables } from './database-client.js';
+
+const SELECT = `
+  SELECT o.id, o.status, o.user_id, o.amount, o.danal_transaction_id, o.reconcile_attempts, o.next_reconcile_at,
+         o.reconcile_gave_up_at, o.updated_at,
+         (SELECT e.detail->>'reason' FROM order_events e WHERE e.order_id = o.id AND e.detail ? 'reason' ORDER BY e.id DESC LIMIT 1) AS last_reason
+  FROM payment_orders o
+  WHERE o.status IN ('ConfirmUnknown', 'CancelUnknown', 'Confirming', 'Canceling')
+  ORDER BY o.reconcile_gave_up_at NULLS LAST, o.updated_at`;
+
+const args = process.argv.slice(2);
+const { client, stop } = await connectToDatabase();
+try {
+  if (!(await hasOurTables(client))) {
+    process.exitCode = 2;
+  } else if (args[0] === '--retry') {
+    const orderId = args[1] ?? '';
+    const { rowCount } = await client.query(
+      `WITH again AS (
+         UPDATE payment_orders SET reconcile_gave_up_at = NULL, reconcile_attempts = 0, next_reconcile_at = now()
+         WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id
+       )
+       INSERT INTO order_events (order_id, type, detail) SELECT id, 'reconcile.operator_retry', '{}'::jsonb FROM again`,
+      [orderId],
+    );
+    console.log(rowCount ? `Order ${orderId} will be tried again at the next sweep.` : `No order ${orderId} in an unknown state.`);
+    process.exitCode = rowCount ? 0 : 1;
+  } else {
+    const { rows } = await client.query(SELECT);
+    const waiting = rows.filter((r) => r.reconcile_gave_up_at);
+    for (const r of rows) {
+      const state = r.reconcile_gave_up_at
+        ? `NEEDS OPERATOR since ${r.reconcile_gave_up_at.toISOString()}`
+        : r.next_reconcile_at
+          ? `retrying, next attempt ${r.next_reconcile_at.toISOString()}`
+          : `in flight since ${r.updated_at.toISOString()}`;
+      console.log(
+        `${r.id}  ${r.status}  ${r.amount} KRW  user ${r.user_id}  danal ${r.danal_transaction_id ?? '-'}  attempts ${r.reconcile_attempts}  ${state}` +
+          (r.last_reason ? `\n    last: ${r.last_reason}` : ''),
+      );
+    }
+    console.log(`${rows.length} unsettled order(s), ${waiting.length} waiting for an operator`);
+    process.exitCode = waiting.length ? 1 : 0;
+  }
+} finally {
+  await stop();
+}

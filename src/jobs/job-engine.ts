@@ -1,0 +1,57 @@
+// Background work on pg-boss, a job queue kept in PostgreSQL: any number of
+// server processes can run it, and each job runs in one of them at a time.
+// The reconciler's sweep is one job on a "stately" queue (at most one waiting
+// and one running): each run queues the next one `intervalSeconds` later, and
+// a cron schedule re-queues it every minute should that chain ever break.
+import PgBoss from 'pg-boss';
+import type { Logger } from '../lib/logger.js';
+
+const SWEEP_QUEUE = 'reconcile-sweep';
+
+export interface JobEngine {
+  /** False until started, and after pg-boss has reported an error that the next run has not cleared. */
+  healthy(): boolean;
+  /** Queues a sweep now (used by operators' tools and tests); null when one is already waiting. */
+  requestSweep(): Promise<string | null>;
+  /** Lets a running sweep finish, then stops. */
+  stop(): Promise<void>;
+}
+
+export async function startJobEngine(options: {
+  databaseUrl: string;
+  intervalSeconds: number;
+  log: Logger;
+  sweep: () => Promise<unknown>;
+}): Promise<JobEngine> {
+  const { log, intervalSeconds } = options;
+  let lastError: Error | undefined;
+  let started = false;
+  const boss = new PgBoss({ connectionString: options.databaseUrl, max: 3, application_name: 'dpot-pay-jobs' });
+  boss.on('error', (error) => {
+    lastError = error;
+    log.error({ event: 'jobs.error', err: error }, 'job engine error');
+  });
+  await boss.start();
+  await boss.createQueue(SWEEP_QUEUE, { name: SWEEP_QUEUE, policy: 'stately', retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 600 });
+  await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: Math.min(intervalSeconds, 2) }, async () => {
+    try {
+      await options.sweep();
+      lastError = undefined;
+    } finally {
+      await boss.send(SWEEP_QUEUE, {}, { startAfter: intervalSeconds });
+    }
+  });
+  await boss.schedule(SWEEP_QUEUE, '* * * * *');
+  await boss.send(SWEEP_QUEUE, {});
+  started = true;
+  log.info({ event: 'jobs.started', intervalSeconds }, 'job engine started');
+
+  return {
+    healthy: () => started && lastError === undefined,
+    requestSweep: () => boss.send(SWEEP_QUEUE, {}),
+    async stop() {
+      started = false;
+      await boss.stop({ graceful: true, wait: true, timeout: 15_000 });
+    },
+  };
+}

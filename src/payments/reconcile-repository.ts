@@ -1,0 +1,131 @@
+// The reconciler's statements. Each is one conditional statement, safe when
+// several processes sweep at once: rows are taken with FOR UPDATE SKIP LOCKED,
+// and every status change re-checks the status it expects.
+import type { Db } from '../db/prisma.js';
+import { ORDER_FIELDS, type Order } from './order-repository.js';
+
+const BATCH = 500;
+
+/**
+ * Pending orders past their expiry and virtual accounts past their deposit
+ * deadline become Expired, each with an `order.expired` event. Returns the ids.
+ */
+export async function expireDue(db: Db, now: Date): Promise<{ pending: string[]; accounts: string[] }> {
+  const { rows } = await db.pool.query<{ id: string; was: string }>(
+    `WITH due AS (
+       SELECT id, status FROM payment_orders
+       WHERE (status = 'Pending' AND expires_at <= $1) OR (status = 'WaitingForDeposit' AND vaccount_due_at <= $1)
+       LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
+     ), expired AS (
+       UPDATE payment_orders o SET status = 'Expired', updated_at = now()
+       FROM due WHERE o.id = due.id AND o.status = due.status
+       RETURNING o.id, due.status::text AS was
+     ), events AS (
+       INSERT INTO order_events (order_id, type, detail)
+       SELECT id, 'order.expired', jsonb_build_object('was', was) FROM expired
+     )
+     SELECT id, was FROM expired`,
+    [now],
+  );
+  return {
+    pending: rows.filter((r) => r.was === 'Pending').map((r) => r.id),
+    accounts: rows.filter((r) => r.was === 'WaitingForDeposit').map((r) => r.id),
+  };
+}
+
+/**
+ * Confirming or Canceling orders untouched for longer than any request can
+ * wait for Danal: the process that held them is gone (crashed, killed). What
+ * Danal did is unknown, so they join the unknown states.
+ */
+export async function markOrphaned(db: Db, untouchedSince: Date): Promise<string[]> {
+  const { rows } = await db.pool.query<{ id: string }>(
+    `WITH lost AS (
+       SELECT id, status FROM payment_orders
+       WHERE status IN ('Confirming', 'Canceling') AND updated_at < $1
+       LIMIT ${BATCH} FOR UPDATE SKIP LOCKED
+     ), moved AS (
+       UPDATE payment_orders o
+       SET status = CASE lost.status WHEN 'Confirming' THEN 'ConfirmUnknown'::order_status ELSE 'CancelUnknown'::order_status END,
+           failure_code = 'REQUEST_LOST', failure_message = 'the request handling this order ended without an answer from Danal',
+           updated_at = now()
+       FROM lost WHERE o.id = lost.id AND o.status = lost.status
+       RETURNING o.id, lost.status::text AS was
+     ), events AS (
+       INSERT INTO order_events (order_id, type, detail)
+       SELECT id, CASE was WHEN 'Confirming' THEN 'confirm.unknown' ELSE 'cancel.unknown' END,
+              jsonb_build_object('code', 'REQUEST_LOST', 'reason', 'left in ' || was || ' by a request that ended')
+       FROM moved
+     )
+     SELECT id FROM moved`,
+    [untouchedSince],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Takes the unknown orders whose next attempt is due, counts the attempt and
+ * leases them until `leaseUntil`: another sweep skips them meanwhile, and if
+ * this process dies the lease simply runs out. An order that has never been
+ * tried is due `firstDelayMs` after it became unknown.
+ */
+export async function claimDue(db: Db, now: Date, firstDelayMs: number, leaseUntil: Date, limit: number): Promise<Order[]> {
+  const { rows } = await db.pool.query<Order>(
+    `UPDATE payment_orders SET reconcile_attempts = reconcile_attempts + 1, next_reconcile_at = $3
+     WHERE id IN (
+       SELECT id FROM payment_orders
+       WHERE status IN ('ConfirmUnknown', 'CancelUnknown') AND reconcile_gave_up_at IS NULL
+         AND COALESCE(next_reconcile_at, updated_at + make_interval(secs => $2::float8 / 1000)) <= $1
+       ORDER BY next_reconcile_at NULLS FIRST
+       LIMIT $4 FOR UPDATE SKIP LOCKED)
+     AND status IN ('ConfirmUnknown', 'CancelUnknown')
+     RETURNING ${ORDER_FIELDS}`,
+    [now, firstDelayMs, leaseUntil, limit],
+  );
+  return rows;
+}
+
+/** The attempt did not settle the order: try again at `at`, and say why in its history. */
+export async function scheduleRetry(db: Db, order: Order, at: Date, reason: string): Promise<void> {
+  await db.pool.query(
+    `WITH later AS (UPDATE payment_orders SET next_reconcile_at = $2 WHERE id = $1 AND status = $3::order_status RETURNING id)
+     INSERT INTO order_events (order_id, type, detail)
+     SELECT id, 'reconcile.retry', jsonb_build_object('attempt', $4::int, 'reason', $5::text, 'nextAttemptAt', $2::timestamptz) FROM later`,
+    [order.id, at, order.status, order.reconcileAttempts, reason],
+  );
+}
+
+/** The attempts ran out: the order is left for an operator (npm run ops:stuck). */
+export async function giveUp(db: Db, order: Order, reason: string): Promise<void> {
+  await db.pool.query(
+    `WITH stuck AS (
+       UPDATE payment_orders SET reconcile_gave_up_at = now(), next_reconcile_at = NULL
+       WHERE id = $1 AND status = $2::order_status RETURNING id
+     )
+     INSERT INTO order_events (order_id, type, detail)
+     SELECT id, 'reconcile.gave_up', jsonb_build_object('attempts', $3::int, 'reason', $4::text) FROM stuck`,
+    [order.id, order.status, order.reconcileAttempts, reason],
+  );
+}
+
+/** What Danal approved, when the confirm got an answer that could not be used (an amount or echo mismatch). */
+export async function approvalOnRecord(db: Db, orderId: string): Promise<{ transactionId: string; amount: number } | undefined> {
+  const { rows } = await db.pool.query<{ approval: { transactionId: string; amount: number } }>(
+    `SELECT detail->'approval' AS approval FROM order_events
+     WHERE order_id = $1 AND type = 'confirm.unknown' AND detail ? 'approval' ORDER BY id DESC LIMIT 1`,
+    [orderId],
+  );
+  return rows[0]?.approval;
+}
+
+/** Orders the reconciler could not settle, and unknown ones still being tried, oldest first. */
+export async function stuckOrders(db: Db) {
+  const { rows } = await db.pool.query<Order & { lastReason: string | null }>(
+    `SELECT ${ORDER_FIELDS},
+            (SELECT detail->>'reason' FROM order_events e WHERE e.order_id = payment_orders.id ORDER BY e.id DESC LIMIT 1) AS "lastReason"
+     FROM payment_orders
+     WHERE status IN ('ConfirmUnknown', 'CancelUnknown', 'Confirming', 'Canceling')
+     ORDER BY reconcile_gave_up_at NULLS LAST, updated_at`,
+  );
+  return rows;
+}
