@@ -16,6 +16,7 @@ import { authRouter } from './http/auth-router.js';
 import { paymentRouter } from './http/payment-router.js';
 import { walletRouter } from './http/wallet-router.js';
 import { notificationRouter } from './http/notification-router.js';
+import { idempotencyFor } from './http/idempotency.js';
 
 export interface AppDeps {
   config: Config;
@@ -69,6 +70,8 @@ export function createApp(deps: AppDeps): Express {
       cancels: deps.cancels,
       requireAuth: auth,
       requireJsonBody,
+      // A request holds its key as long as it can run: one Danal call and a margin.
+      idempotent: idempotencyFor({ db, log, lockMs: config.danal.timeoutMs + 30_000 }),
       clientConfig: { clientKey: config.danal.clientKey, merchantID: config.danal.merchantId },
     }),
   );

@@ -59,6 +59,7 @@ const envSchema = z
     RECONCILE_RETRY_BASE_MS: int(100, 24 * 3600_000).default(30_000),
     RECONCILE_RETRY_MAX_MS: int(100, 7 * 24 * 3600_000).default(3600_000),
     RECONCILE_MAX_ATTEMPTS: int(1, 100).default(10),
+    IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
 
     NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
     TRUST_PROXY: z.string().trim().min(1).optional(),
@@ -145,6 +146,8 @@ export interface Config {
     enabled: boolean;
     intervalSeconds: number;
     reconcile: { staleAfterMs: number; retryBaseMs: number; retryMaxMs: number; maxAttempts: number };
+    /** Idempotency keys older than this are purged by the sweep (at least 24 hours). */
+    idempotencyTtlHours: number;
   };
   trustProxy?: string | number | boolean;
 }
@@ -217,6 +220,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         retryMaxMs: env.RECONCILE_RETRY_MAX_MS,
         maxAttempts: env.RECONCILE_MAX_ATTEMPTS,
       },
+      idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };

@@ -15,6 +15,7 @@ import { SandboxStore } from './sandbox/sandbox-store.js';
 import { sandboxRouter } from './sandbox/sandbox-router.js';
 import { createReconciler, type SweepReport } from './payments/reconciler.js';
 import { startJobEngine, type JobEngine } from './jobs/job-engine.js';
+import { purgeExpiredKeys } from './idempotency/idempotency-store.js';
 
 export interface RunningServer {
   url: string;
@@ -62,6 +63,12 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     log,
     settings: { ...config.jobs.reconcile, attemptLeaseMs: config.danal.timeoutMs + 2_000 },
   });
+  /** The job engine's periodic work: settle and expire orders, forget old idempotency keys. */
+  async function housekeeping(): Promise<SweepReport> {
+    const report = await reconciler.sweep();
+    await purgeExpiredKeys(db, config.jobs.idempotencyTtlHours);
+    return report;
+  }
   let jobs: JobEngine | undefined;
   let accepting = true;
   const app = createApp({
@@ -87,13 +94,13 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
   baseUrl = `http://127.0.0.1:${port}`;
   // After listening: in sandbox mode the reconciler reaches Danal through this server.
   if (config.jobs.enabled) {
-    jobs = await startJobEngine({ databaseUrl, intervalSeconds: config.jobs.intervalSeconds, log, sweep: reconciler.sweep });
+    jobs = await startJobEngine({ databaseUrl, intervalSeconds: config.jobs.intervalSeconds, log, sweep: housekeeping });
   }
 
   return {
     url: baseUrl,
     port,
-    sweep: reconciler.sweep,
+    sweep: housekeeping,
     async close() {
       accepting = false;
       await jobs?.stop();
