@@ -1,6 +1,7 @@
 // The one place where the environment becomes typed configuration.
 // Validated once at start; a bad value stops the start with the variable's name.
 import { z } from 'zod';
+import { CRASH_POINTS, type CrashPoint } from './lib/crash-points.js';
 
 const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-do-not-use-in-production';
 // The sandbox's own keys. They only open our own /sandbox/danal, never real Danal.
@@ -63,6 +64,12 @@ const envSchema = z
 
     NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
     TRUST_PROXY: z.string().trim().min(1).optional(),
+    // Crash tests only (NODE_ENV=test): the process SIGKILLs itself at these points.
+    TEST_CRASH_AT: z
+      .string()
+      .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(CRASH_POINTS)))
+      .optional(),
     // `npm run bench` only: production mode with the sandbox standing in for Danal.
     BENCH_ALLOW_SANDBOX: z.enum(['1']).optional(),
   })
@@ -76,6 +83,9 @@ const envSchema = z
     }
     if (env.RECONCILE_RETRY_BASE_MS > env.RECONCILE_RETRY_MAX_MS) {
       ctx.addIssue({ code: 'custom', path: ['RECONCILE_RETRY_BASE_MS'], message: 'must not exceed RECONCILE_RETRY_MAX_MS' });
+    }
+    if (env.TEST_CRASH_AT && env.NODE_ENV !== 'test') {
+      ctx.addIssue({ code: 'custom', path: ['TEST_CRASH_AT'], message: 'is only allowed with NODE_ENV=test' });
     }
     if (env.NODE_ENV !== 'production') return;
     const required = (name: keyof typeof env, why: string) => {
@@ -150,6 +160,8 @@ export interface Config {
     idempotencyTtlHours: number;
   };
   trustProxy?: string | number | boolean;
+  /** Test-only SIGKILL points (src/lib/crash-points.ts). */
+  crashAt: CrashPoint[];
 }
 
 export class ConfigError extends Error {}
@@ -223,5 +235,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    crashAt: env.TEST_CRASH_AT ?? [],
   };
 }

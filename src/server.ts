@@ -16,6 +16,7 @@ import { sandboxRouter } from './sandbox/sandbox-router.js';
 import { createReconciler, type SweepReport } from './payments/reconciler.js';
 import { startJobEngine, type JobEngine } from './jobs/job-engine.js';
 import { purgeExpiredKeys } from './idempotency/idempotency-store.js';
+import { armCrashPoints } from './lib/crash-points.js';
 
 export interface RunningServer {
   url: string;
@@ -27,6 +28,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, databaseUrl: string, log: Logger): Promise<RunningServer> {
+  armCrashPoints(config.crashAt);
   const db = createPrisma(databaseUrl, config.database.poolSize);
   const sandboxMode = config.danal.mode === 'sandbox';
   let baseUrl = ''; // known once listening

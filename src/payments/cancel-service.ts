@@ -14,6 +14,7 @@ import type { Order } from './order-repository.js';
 import { DANAL_METHOD_OF } from './order-policy.js';
 import { statusCode } from './order-status.js';
 import { danalFailure, danalUnavailable, outcomeUnknown } from './danal-failures.js';
+import { crashPoint } from '../lib/crash-points.js';
 
 export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Logger }) {
   const { db, danal, log } = deps;
@@ -40,6 +41,7 @@ export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Lo
       }
     });
     // 2. Ask Danal to refund, holding no lock.
+    crashPoint('cancel.before_danal');
     try {
       const refund = await danal.cancel({
         transactionId: order.danalTransactionId!,
@@ -49,7 +51,9 @@ export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Lo
         reason,
       });
       // 3. Refunded: the held points leave the wallet.
+      crashPoint('cancel.after_danal');
       const balance = await completeCancel(db, order, 'Canceling', refund);
+      crashPoint('cancel.after_commit');
       log.info({ event: 'order.canceled', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order canceled and refunded');
       return { orderID: order.id, status: 'Canceled' as const, canceledAmount: order.amount, balance };
     } catch (error) {

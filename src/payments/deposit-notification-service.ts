@@ -8,6 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import type { NotificationOutcome } from '../generated/prisma/enums.js';
 import { creditCharge } from '../wallet/wallet-ledger.js';
 import * as orders from './order-repository.js';
+import { crashPoint } from '../lib/crash-points.js';
 
 // Danal does not publish this contract (danal-api.md section 9); the fields
 // are the seed collection's. Unknown extra fields are kept, not refused, so a
@@ -94,6 +95,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     if (order.status !== 'WaitingForDeposit') return refuse(409, sourceIp, body, order.id, `order is ${order.status}, not WaitingForDeposit`);
     if (order.vaccountDueAt && order.vaccountDueAt < now()) return refuse(409, sourceIp, body, order.id, 'the deposit deadline has passed');
 
+    crashPoint('notification.before_commit');
     const credited = await db.$transaction(async (tx) => {
       const moved = await orders.transition(tx, order.id, 'WaitingForDeposit', 'Paid', { approvedAt: now() }, { danalTransactionId: note.transactionID });
       if (!moved) return false;
@@ -101,6 +103,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
       await record(tx, sourceIp, body, order.id, 'CREDITED', `credited ${order.pointAmount} points`);
       return true;
     });
+    if (credited) crashPoint('notification.after_commit');
     if (!credited) {
       // Another request moved the order first: a concurrent copy of this notification, or expiry.
       const current = await orders.findOrder(db, order.id);

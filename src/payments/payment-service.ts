@@ -14,6 +14,7 @@ import type { Order } from './order-repository.js';
 import { CONFIRM_METHOD_OF, DANAL_METHOD_OF, amountProblem, newOrderId, pointsFor, receiptSplit, type OrderPolicy } from './order-policy.js';
 import { statusCode } from './order-status.js';
 import { orderView, virtualAccountView } from './order-view.js';
+import { crashPoint } from '../lib/crash-points.js';
 
 export interface CheckoutUrls {
   successUrl: () => string;
@@ -142,11 +143,13 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (!claimed) return answerForSettled(await loadOwnOrder(userId, order.id), input.transactionID);
 
     let approval: Approval;
+    crashPoint('confirm.before_danal');
     try {
       approval = await danal.confirm({ transactionId: input.transactionID, orderId: order.id, amount: order.amount, method: danalMethod });
     } catch (error) {
       return handleConfirmFailure(order, error);
     }
+    crashPoint('confirm.after_danal');
     if (approval.transactionId !== input.transactionID || approval.orderId !== order.id) {
       await orders.markConfirmUnknown(
         db,
@@ -170,6 +173,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     }
     const balance = await payOrderAndCredit(db, order.id, approval.approvedAt);
     if (balance === null) throw new Error(`order ${order.id} left Confirming while this request held the claim`);
+    crashPoint('confirm.after_commit');
     log.info({ event: 'order.confirmed', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order paid and credited');
     return { orderID: order.id, status: 'Paid' as const, pointAmount: order.pointAmount, paidAt: approval.approvedAt, balance };
   }

@@ -1,31 +1,15 @@
 // npm start's process, stopped with SIGTERM while a payment is in flight:
 // the confirm finishes and is credited, then the process exits cleanly.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, expect, it, inject } from 'vitest';
 import request from 'supertest';
 import { createPrisma } from '../../src/db/prisma.js';
+import { spawnServer } from '../server-process.js';
 
 describe('graceful shutdown', () => {
   it('finishes an in-flight confirm after SIGTERM, then exits 0', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DANAL_TIMEOUT_MS: '5000' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const lines: string[] = [];
-    child.stdout.on('data', (chunk) => lines.push(...String(chunk).split('\n').filter(Boolean)));
-    const exited = once(child, 'exit');
+    const server = await spawnServer({ DATABASE_URL: inject('databaseUrl'), DANAL_TIMEOUT_MS: '5000' });
+    const { url, child, lines, exited } = server;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening: ${lines.join('\n')}`)), 30_000);
-        child.stdout.on('data', () => {
-          const listening = lines.map((l) => JSON.parse(l)).find((l) => l.url && l.danalMode);
-          if (listening) {
-            clearTimeout(timer);
-            resolve(listening.url.replace('localhost', '127.0.0.1'));
-          }
-        });
-      });
       const api = request(url);
       const email = `shutdown-${Date.now()}@example.com`;
       await api.post('/api/auth/register').send({ email, password: 'password123' }).expect(201);
@@ -56,7 +40,7 @@ describe('graceful shutdown', () => {
         await db.close();
       }
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      server.kill();
     }
   });
 });

@@ -66,4 +66,10 @@ describe('config', () => {
     expect(() => loadConfig({ RECONCILE_RETRY_BASE_MS: '5000', RECONCILE_RETRY_MAX_MS: '1000' })).toThrow(/RECONCILE_RETRY_BASE_MS/);
     expect(() => loadConfig({ JOBS_ENABLED: 'yes' })).toThrow(/JOBS_ENABLED/);
   });
+
+  it('accepts the crash-test hook only in test mode, and only known points', () => {
+    expect(loadConfig({ NODE_ENV: 'test', TEST_CRASH_AT: 'confirm.after_danal' }).crashAt).toEqual(['confirm.after_danal']);
+    expect(() => loadConfig({ TEST_CRASH_AT: 'confirm.after_danal' })).toThrow(/TEST_CRASH_AT: is only allowed with NODE_ENV=test/);
+    expect(() => loadConfig({ NODE_ENV: 'test', TEST_CRASH_AT: 'somewhere' })).toThrow(/TEST_CRASH_AT/);
+  });
 });
