@@ -17,6 +17,9 @@ import { paymentRouter } from './http/payment-router.js';
 import { walletRouter } from './http/wallet-router.js';
 import { notificationRouter } from './http/notification-router.js';
 import { idempotencyFor } from './http/idempotency.js';
+import { cors } from './http/cors.js';
+import { byAddress, byLoginEmail, byUser, rateLimit } from './http/rate-limit.js';
+import type { RateLimitStore } from './rate-limit/rate-limit-store.js';
 
 export interface AppDeps {
   config: Config;
@@ -30,6 +33,7 @@ export interface AppDeps {
   sandbox?: express.Router;
   /** False while shutting down, so that load balancers stop sending. */
   isAccepting: () => boolean;
+  rateLimitStore: RateLimitStore;
   /** The job engine's health; undefined when this process runs no jobs (JOBS_ENABLED=false). */
   jobsHealthy?: () => boolean;
 }
@@ -43,6 +47,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy ?? false);
   app.use(requestContext(log));
   app.use(helmet());
+  app.use(cors(config.corsOrigins));
 
   app.get('/healthz', (_req, res) => {
     res.json({ success: true, data: { status: 'ok' } });
@@ -60,9 +65,18 @@ export function createApp(deps: AppDeps): Express {
   }) as RequestHandler);
 
   const auth = requireAuth(config.jwt);
+  const limits = config.rateLimits;
+  const perWindow = (name: string, limit: number, keyOf: Parameters<typeof rateLimit>[1]['keyOf']) => ({ name, limit, keyOf, windowMs: limits.windowMs });
+  const limitAuth = rateLimit(deps.rateLimitStore, perWindow('auth:address', limits.authPerAddress, byAddress));
+  const limitLogin = rateLimit(deps.rateLimitStore, perWindow('login:email', limits.loginPerEmail, byLoginEmail));
+  const limitMoney = rateLimit(
+    deps.rateLimitStore,
+    perWindow('payment:user', limits.paymentPerUser, byUser),
+    perWindow('payment:address', limits.paymentPerAddress, byAddress),
+  );
   app.use('/api/payment/noti', notificationRouter(deps.notifications));
   app.use('/api', express.json({ limit: BODY_LIMIT }));
-  app.use('/api/auth', requireJsonBody, authRouter(deps.auth));
+  app.use('/api/auth', limitAuth, requireJsonBody, authRouter(deps.auth, limitLogin));
   app.use(
     '/api/payment',
     paymentRouter({
@@ -70,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
       cancels: deps.cancels,
       requireAuth: auth,
       requireJsonBody,
+      limitMoney,
       // A request holds its key as long as it can run: one Danal call and a margin.
       idempotent: idempotencyFor({ db, log, lockMs: config.danal.timeoutMs + 30_000 }),
       clientConfig: { clientKey: config.danal.clientKey, merchantID: config.danal.merchantId },

@@ -18,6 +18,9 @@ const ipList = z
   .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
   .pipe(z.array(z.union([z.ipv4(), z.ipv6()])).min(1));
 
+/** scheme://host[:port], nothing after it (a trailing slash is tolerated). */
+const isOrigin = (value: string) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, '');
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -61,6 +64,19 @@ const envSchema = z
     RECONCILE_RETRY_MAX_MS: int(100, 7 * 24 * 3600_000).default(3600_000),
     RECONCILE_MAX_ATTEMPTS: int(1, 100).default(10),
     IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
+
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    REDIS_KEY_PREFIX: z.string().min(1).max(64).default('dpot-pay:'),
+    RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
+    RATE_LIMIT_AUTH_PER_ADDRESS: int(1, 10_000_000).default(30),
+    RATE_LIMIT_LOGIN_PER_EMAIL: int(1, 10_000_000).default(10),
+    RATE_LIMIT_PAYMENT_PER_USER: int(1, 10_000_000).default(60),
+    RATE_LIMIT_PAYMENT_PER_ADDRESS: int(1, 10_000_000).default(600),
+    CORS_ORIGINS: z
+      .string()
+      .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+      .pipe(z.array(z.url({ protocol: /^https?$/ }).refine(isOrigin, 'must be an origin: scheme://host[:port]')))
+      .default([]),
 
     NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
     TRUST_PROXY: z.string().trim().min(1).optional(),
@@ -160,6 +176,18 @@ export interface Config {
     idempotencyTtlHours: number;
   };
   trustProxy?: string | number | boolean;
+  /** Requests per window; counted in Redis when redisUrl is set, else in this process. */
+  rateLimits: {
+    redisUrl?: string;
+    redisKeyPrefix: string;
+    windowMs: number;
+    authPerAddress: number;
+    loginPerEmail: number;
+    paymentPerUser: number;
+    paymentPerAddress: number;
+  };
+  /** Browser origins allowed to call the API (CORS); empty = none. */
+  corsOrigins: string[];
   /** Test-only SIGKILL points (src/lib/crash-points.ts). */
   crashAt: CrashPoint[];
 }
@@ -235,6 +263,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    rateLimits: {
+      redisUrl: env.REDIS_URL,
+      redisKeyPrefix: env.REDIS_KEY_PREFIX,
+      windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      authPerAddress: env.RATE_LIMIT_AUTH_PER_ADDRESS,
+      loginPerEmail: env.RATE_LIMIT_LOGIN_PER_EMAIL,
+      paymentPerUser: env.RATE_LIMIT_PAYMENT_PER_USER,
+      paymentPerAddress: env.RATE_LIMIT_PAYMENT_PER_ADDRESS,
+    },
+    corsOrigins: env.CORS_ORIGINS.map((o) => o.replace(/\/$/, '')),
     crashAt: env.TEST_CRASH_AT ?? [],
   };
 }

@@ -17,6 +17,7 @@ import { createReconciler, type SweepReport } from './payments/reconciler.js';
 import { startJobEngine, type JobEngine } from './jobs/job-engine.js';
 import { purgeExpiredKeys } from './idempotency/idempotency-store.js';
 import { armCrashPoints } from './lib/crash-points.js';
+import { MemoryRateLimitStore, RedisRateLimitStore } from './rate-limit/rate-limit-store.js';
 
 export interface RunningServer {
   url: string;
@@ -72,6 +73,9 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     return report;
   }
   let jobs: JobEngine | undefined;
+  const rateLimitStore = config.rateLimits.redisUrl
+    ? new RedisRateLimitStore(config.rateLimits.redisUrl, config.rateLimits.redisKeyPrefix, log)
+    : new MemoryRateLimitStore();
   let accepting = true;
   const app = createApp({
     config,
@@ -83,6 +87,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     notifications: createDepositNotificationService({ db, allowedIps: config.notifications.allowedIps, log }),
     sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
     isAccepting: () => accepting,
+    rateLimitStore,
     jobsHealthy: config.jobs.enabled ? () => jobs?.healthy() ?? false : undefined,
   });
 
@@ -115,7 +120,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
       await closed;
       clearInterval(sweep);
       clearTimeout(deadline);
-      await Promise.allSettled([db.close(), sandboxStore?.close()]);
+      await Promise.allSettled([db.close(), sandboxStore?.close(), rateLimitStore.close()]);
     },
   };
 }

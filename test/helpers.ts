@@ -5,12 +5,44 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import request from 'supertest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, SANDBOX_SECRET_KEY } from '../src/config.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createPrisma, type Db } from '../src/db/prisma.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { auditLedger } from '../src/audit/ledger-audit.js';
 import { applyMigrations } from '../src/db/schema-engine.js';
+
+/** Tests register and pay far faster than any user; only the rate-limit tests set real limits. */
+export const UNLIMITED = {
+  RATE_LIMIT_AUTH_PER_ADDRESS: '1000000',
+  RATE_LIMIT_LOGIN_PER_EMAIL: '1000000',
+  RATE_LIMIT_PAYMENT_PER_USER: '1000000',
+  RATE_LIMIT_PAYMENT_PER_ADDRESS: '1000000',
+};
+
+// What must never appear in a log line: fixed secrets, and every password and
+// token the tests create. Every test server's log is scanned when it closes.
+const SECRETS = new Set<string>([
+  SANDBOX_SECRET_KEY,
+  Buffer.from(`${SANDBOX_SECRET_KEY}:`).toString('base64'),
+  'dev-only-insecure-jwt-secret-do-not-use-in-production',
+]);
+const SECRET_SHAPES: [string, RegExp][] = [
+  ['a JWT', /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/],
+  ["a sandbox virtual account number", /\b5620\d{9}\b/],
+];
+
+/** Fails naming the first secret found in the log lines. */
+export function expectNoSecretsIn(lines: string[]) {
+  const everything = lines.join('\n');
+  for (const secret of SECRETS) {
+    if (everything.includes(secret)) expect.fail(`a secret (${secret.slice(0, 4)}…) appears in the log`);
+  }
+  for (const [what, shape] of SECRET_SHAPES) {
+    const found = shape.exec(everything);
+    if (found) expect.fail(`${what} appears in the log: ${everything.slice(Math.max(0, found.index - 120), found.index)}…`);
+  }
+}
 
 export interface TestServer {
   url: string;
@@ -32,6 +64,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     DANAL_TIMEOUT_MS: '1000',
     // Test files share one database; only the reconciler's own tests run the jobs (on a database of their own).
     JOBS_ENABLED: 'false',
+    ...UNLIMITED,
     ...env,
   });
   const logs: string[] = [];
@@ -52,6 +85,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     async close() {
       await server.close();
       await db.close();
+      expectNoSecretsIn(logs);
     },
   };
 }
@@ -85,8 +119,10 @@ export interface User {
 export async function newUser(t: TestServer): Promise<User> {
   const email = `user-${randomUUID()}@example.com`;
   const password = `pw-${randomUUID()}`;
+  SECRETS.add(password);
   const registered = await t.api.post('/api/auth/register').send({ email, password }).expect(201);
   const login = await t.api.post('/api/auth/login').send({ email, password }).expect(200);
+  SECRETS.add(login.body.data.accessToken);
   return { email, password, token: login.body.data.accessToken, userId: registered.body.data.userId };
 }
 

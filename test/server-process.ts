@@ -2,6 +2,7 @@
 // tests that stop or kill the process itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { UNLIMITED } from './helpers.js';
 
 export interface ServerProcess {
   url: string;
@@ -15,7 +16,7 @@ export interface ServerProcess {
 
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', JOBS_ENABLED: 'false', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', JOBS_ENABLED: 'false', ...UNLIMITED, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: string[] = [];

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AuthService } from '../auth/auth-service.js';
 import { parseBody } from './validate.js';
@@ -8,13 +8,14 @@ const credentials = z.strictObject({
   password: z.string({ error: 'must be a string' }).min(8, 'must be at least 8 characters').max(128, 'must be at most 128 characters'),
 });
 
-export function authRouter(auth: AuthService): Router {
+/** `limitLogin` counts login attempts per account, on top of the per-address limit of all auth routes. */
+export function authRouter(auth: AuthService, limitLogin: RequestHandler): Router {
   const router = Router();
   router.post('/register', async (req, res) => {
     const { email, password } = parseBody(credentials, req);
     res.status(201).json({ success: true, data: await auth.register(email, password), message: 'Registered' });
   });
-  router.post('/login', async (req, res) => {
+  router.post('/login', limitLogin, async (req, res) => {
     const { email, password } = parseBody(credentials, req);
     res.json({ success: true, data: await auth.login(email, password) });
   });

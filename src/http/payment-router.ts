@@ -33,6 +33,8 @@ export interface PaymentRouterDeps {
   cancels: CancelService;
   requireAuth: RequestHandler;
   requireJsonBody: RequestHandler;
+  /** Rate limits of the money endpoints (per user and per address). */
+  limitMoney: RequestHandler;
   /** The Idempotency-Key handling of one route (src/http/idempotency.ts). */
   idempotent: (route: string) => RequestHandler;
   clientConfig: { clientKey: string; merchantID: string };
@@ -47,16 +49,16 @@ export function paymentRouter(deps: PaymentRouterDeps): Router {
   router.get('/config', (_req, res) => {
     res.json({ success: true, data: deps.clientConfig });
   });
-  router.post('/order', deps.idempotent('POST /api/payment/order'), async (req, res) => {
+  router.post('/order', deps.limitMoney, deps.idempotent('POST /api/payment/order'), async (req, res) => {
     const body = parseBody(createOrderBody, req);
     res.status(201).json({ success: true, data: await payments.createOrder(req.userId!, body), message: 'Order created' });
   });
-  router.post('/confirm', deps.idempotent('POST /api/payment/confirm'), async (req, res) => {
+  router.post('/confirm', deps.limitMoney, deps.idempotent('POST /api/payment/confirm'), async (req, res) => {
     const result = await payments.confirm(req.userId!, parseBody(confirmBody, req));
     const message = result.status === 'Paid' ? '충전이 완료되었습니다.' : 'Virtual account issued; the points are credited when the deposit arrives';
     res.json({ success: true, data: result, message });
   });
-  router.post('/cancel', deps.idempotent('POST /api/payment/cancel'), async (req, res) => {
+  router.post('/cancel', deps.limitMoney, deps.idempotent('POST /api/payment/cancel'), async (req, res) => {
     res.json({ success: true, data: await deps.cancels.cancel(req.userId!, parseBody(cancelBody, req)), message: 'Payment canceled' });
   });
   router.get('/orders/:orderID', async (req, res) => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { auditLedger } from '../../src/audit/ledger-audit.js';
 import type { CrashPoint } from '../../src/lib/crash-points.js';
-import { bearer, orderOf, ownDatabase, sandboxTransaction, startTestServer, waitFor, walletOf, type TestServer, type User } from '../helpers.js';
+import { bearer, expectNoSecretsIn, orderOf, ownDatabase, sandboxTransaction, startTestServer, waitFor, walletOf, type TestServer, type User } from '../helpers.js';
 import { spawnServer } from '../server-process.js';
 
 interface Scenario {
@@ -55,6 +55,7 @@ async function crashAt(point: CrashPoint): Promise<Scenario> {
     return { point, user, orderID: order.orderID, transactionId };
   } finally {
     server.kill();
+    expectNoSecretsIn(server.lines);
   }
 }
 

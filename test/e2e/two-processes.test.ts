@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { auditLedger } from '../../src/audit/ledger-audit.js';
-import { authorize, bearer, createOrder, newUser, ownDatabase, sandboxTransaction, startTestServer, walletOf, type TestServer, type User } from '../helpers.js';
+import { authorize, bearer, createOrder, expectNoSecretsIn, newUser, ownDatabase, sandboxTransaction, startTestServer, walletOf, type TestServer, type User } from '../helpers.js';
 import { spawnServer, type ServerProcess } from '../server-process.js';
 
 let database: { url: string; drop(): Promise<void> };
@@ -23,6 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of processes) p.kill();
+  for (const p of processes) expectNoSecretsIn(p.lines);
   await danal?.close();
   await database?.drop();
 });

@@ -72,4 +72,11 @@ describe('config', () => {
     expect(() => loadConfig({ TEST_CRASH_AT: 'confirm.after_danal' })).toThrow(/TEST_CRASH_AT: is only allowed with NODE_ENV=test/);
     expect(() => loadConfig({ NODE_ENV: 'test', TEST_CRASH_AT: 'somewhere' })).toThrow(/TEST_CRASH_AT/);
   });
+
+  it('reads CORS origins and refuses anything that is not an origin', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://dpot.example, http://localhost:5173/' }).corsOrigins).toEqual(['https://dpot.example', 'http://localhost:5173']);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://dpot.example/pay' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+  });
 });
