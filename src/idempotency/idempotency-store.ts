@@ -3,6 +3,7 @@
 // whose INSERT lands. The others read its row.
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/prisma.js';
+import { storable } from '../lib/storable-json.js';
 
 export interface StoredKey {
   requestHash: string;
@@ -56,7 +57,7 @@ export async function completeKey(db: Db, userId: string, route: string, key: st
   await db.pool.query(
     `UPDATE idempotency_keys SET response_status = $4, response_body = $5, completed_at = now()
      WHERE user_id = $1 AND route = $2 AND key = $3 AND response_status IS NULL`,
-    [userId, route, key, status, JSON.stringify(body ?? null)],
+    [userId, route, key, status, JSON.stringify(storable(body ?? null))],
   );
 }
 

@@ -9,6 +9,7 @@ import type { NotificationOutcome } from '../generated/prisma/enums.js';
 import { creditCharge } from '../wallet/wallet-ledger.js';
 import * as orders from './order-repository.js';
 import { crashPoint } from '../lib/crash-points.js';
+import { storable } from '../lib/storable-json.js';
 
 // Danal does not publish this contract (danal-api.md section 9); the fields
 // are the seed collection's. Unknown extra fields are kept, not refused, so a
@@ -21,15 +22,6 @@ const notificationSchema = z.looseObject({
   orderID: token(6, 64),
   amount: z.string().regex(/^\d{1,12}$/, 'must be a string of digits'),
 });
-
-/**
- * The notification as received, except that NUL becomes U+FFFD: PostgreSQL's
- * text and jsonb cannot hold NUL, and a hostile body must still be recorded.
- */
-function storable<T>(value: T): T {
-  if (value === null || value === undefined) return value;
-  return JSON.parse(JSON.stringify(value).replaceAll('\\u0000', '\\ufffd')) as T;
-}
 
 export interface NotificationReply {
   httpStatus: number;

@@ -179,4 +179,16 @@ describe('bad input on confirm, cancel and order lookup', () => {
     expect(stored).toMatchObject({ outcome: 'REJECTED', body: { transactionID: 'T\ufffd' } });
     expect(await t.db.depositNotification.count({ where: { body: { equals: { unparsed: '\ufffdORDNULTEST02' } } } })).toBe(1);
   });
+
+  it('the notification endpoint records and refuses lone UTF-16 surrogates, in keys and values, instead of failing', async () => {
+    // JSON.stringify writes them as \ud800, which PostgreSQL's JSON parser refuses (found by the property tests).
+    const res = await t.api
+      .post('/api/payment/noti/vaccount')
+      .set('Content-Type', 'application/json')
+      .send('{"code":"SUCCESS","orderID":"ORDSURROGATE1","transactionID":"T\\ud800","\\udc00":"x","amount":"1000"}');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('FAIL');
+    const stored = await t.db.depositNotification.findFirstOrThrow({ where: { orderId: 'ORDSURROGATE1' } });
+    expect(stored.body).toMatchObject({ transactionID: 'T\ufffd', '\ufffd': 'x' });
+  });
 });

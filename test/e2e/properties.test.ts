@@ -1,0 +1,132 @@
+// Property-based: generated request bodies for every endpoint. Whatever a
+// client sends, the answer is never a 5xx or a stack trace, always our error
+// shape, and a rejected request changes no wallet.
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { authorize, bearer, confirm, createOrder, newUser, paidOrder, useTestServer, type User } from '../helpers.js';
+
+const t = useTestServer();
+const RUNS = 60;
+
+let user: User;
+const known = { pending: '', paid: '', paidTransaction: '', pendingTransaction: '', va: '', vaTransaction: '' };
+
+beforeAll(async () => {
+  user = await newUser(t);
+  const pending = await createOrder(t, user, 10_000);
+  known.pending = pending.orderID;
+  known.pendingTransaction = await authorize(t, pending.orderID, 10_000);
+  const paid = await paidOrder(t, user, 20_000);
+  known.paid = paid.orderID;
+  known.paidTransaction = paid.transactionId;
+  const va = await createOrder(t, user, 30_000, 'VirtualAccount');
+  known.va = va.orderID;
+  known.vaTransaction = await authorize(t, va.orderID, 30_000, 'VACCOUNT');
+  await confirm(t, user, va.orderID, known.vaTransaction, 'VIRTUAL_ACCOUNT').expect(200);
+});
+
+/** Every wallet's balance and the number of ledger rows: what a rejected request must leave alone. */
+async function moneySnapshot() {
+  const [row] = await t.db.$queryRaw<{ balances: string; held: string; rows: string }[]>`
+    SELECT (SELECT COALESCE(SUM(balance), 0) FROM wallets)::text AS balances,
+           (SELECT COALESCE(SUM(held_points), 0) FROM wallets)::text AS held,
+           (SELECT count(*) FROM ledger_entries)::text AS rows`;
+  return row;
+}
+
+type Send = (body: unknown) => Promise<{ status: number; text: string; body: unknown }>;
+
+async function neverBreaks(send: Send, bodies: fc.Arbitrary<unknown>) {
+  await fc.assert(
+    fc.asyncProperty(bodies, async (body) => {
+      const before = await moneySnapshot();
+      const res = await send(body);
+      expect(res.status, res.text).toBeLessThan(500);
+      expect(res.text).not.toMatch(/\bat \S+ \(|\.ts:\d+|node_modules|TypeError|ReferenceError/);
+      if (res.status >= 400) {
+        expect(await moneySnapshot()).toEqual(before);
+      }
+    }),
+    { numRuns: RUNS },
+  );
+}
+
+// Values of every JSON kind, and strings that often break parsers and databases.
+const nasty = fc.oneof(
+  fc.jsonValue(),
+  fc.string(),
+  fc.constantFrom('', '\u0000', '0', '-1', '1e309', 'NaN', "' OR 1=1 --", '<script>', '../../etc/passwd', '\uD800', 'Card', 'CARD'),
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(Number.MAX_SAFE_INTEGER, 2 ** 53 + 1, -0, 1e21),
+);
+const objectWith = (keys: Record<string, fc.Arbitrary<unknown>>) =>
+  fc.oneof(fc.record(keys, { requiredKeys: [] }), fc.dictionary(fc.string(), nasty), fc.jsonValue());
+
+const post = (path: string, auth = true) =>
+  (body: unknown) => {
+    const req = t.api.post(path);
+    if (auth) req.set(bearer(user));
+    // A string goes out as it is (malformed JSON included); anything else as its JSON text.
+    const text = typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
+    return req.set('Content-Type', 'application/json').send(text).then((r) => r);
+  };
+
+describe('generated bodies never break an endpoint', () => {
+  it('POST /api/auth/register', () =>
+    neverBreaks(post('/api/auth/register', false), objectWith({ email: fc.oneof(fc.emailAddress(), nasty), password: fc.oneof(fc.string(), nasty) })));
+
+  it('POST /api/auth/login', () =>
+    neverBreaks(post('/api/auth/login', false), objectWith({ email: fc.oneof(fc.constant(user.email), fc.emailAddress(), nasty), password: nasty })));
+
+  it('POST /api/payment/order', () =>
+    neverBreaks(
+      post('/api/payment/order'),
+      objectWith({
+        amount: fc.oneof(fc.integer({ min: -1e7, max: 1e7 }), nasty),
+        paymentMethod: fc.oneof(fc.constantFrom('Card', 'VirtualAccount', 'Mobile', 'card', 'CARD'), nasty),
+        pointAmount: nasty,
+      }),
+    ));
+
+  it('POST /api/payment/confirm', () =>
+    neverBreaks(
+      post('/api/payment/confirm'),
+      objectWith({
+        orderID: fc.oneof(fc.constantFrom(known.pending, known.paid, known.va), nasty),
+        transactionID: fc.oneof(fc.constantFrom(known.paidTransaction, known.vaTransaction, 'T000000000000'), nasty),
+        method: fc.oneof(fc.constantFrom('CARD', 'VIRTUAL_ACCOUNT', 'MOBILE'), nasty),
+        amount: nasty,
+      }),
+    ));
+
+  it('POST /api/payment/cancel', () =>
+    neverBreaks(
+      post('/api/payment/cancel'),
+      objectWith({ orderID: fc.oneof(fc.constantFrom(known.pending, known.va, 'ORD_missing_000'), nasty), reason: nasty }),
+    ));
+
+  it('POST /api/payment/noti/vaccount', () =>
+    neverBreaks(
+      post('/api/payment/noti/vaccount', false),
+      objectWith({
+        code: fc.oneof(fc.constant('SUCCESS'), nasty),
+        transactionID: fc.oneof(fc.constantFrom(known.vaTransaction, known.paidTransaction), nasty),
+        orderID: fc.oneof(fc.constantFrom(known.va, known.paid), nasty),
+        amount: fc.oneof(fc.constantFrom('30000', '29999', '300000'), nasty),
+      }),
+    ));
+
+  it('GET /api/payment/orders/:orderID', () =>
+    neverBreaks(
+      (id) => t.api.get(`/api/payment/orders/${encodeURIComponent(String(id))}`).set(bearer(user)).then((r) => r),
+      // Only what a client can put in a URL: a lone surrogate cannot be percent-encoded.
+      fc.oneof(fc.string(), nasty).filter((id) => !/[\uD800-\uDFFF]/.test(String(id))),
+    ));
+
+  it('an Idempotency-Key of any printable shape', () =>
+    neverBreaks(
+      (key) => t.api.post('/api/payment/order').set(bearer(user)).set('Idempotency-Key', String(key)).send({ amount: 1_000, paymentMethod: 'Card' }).then((r) => r),
+      fc.string({ unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0xa0, max: 0xff })).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 300 }).filter((k) => k.trim() === k && k.length > 0),
+    ));
+});
