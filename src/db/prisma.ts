@@ -12,11 +12,21 @@ export type Db = PrismaClient & { pool: pg.Pool; close(): Promise<void> };
 /** The client handed to the callback of db.$transaction(async (tx) => ...). */
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
+/**
+ * A connection PostgreSQL drops (restart, failover) must not crash the process.
+ * pg-pool listens for errors of idle connections only; a connection that is
+ * checked out (a transaction) emits its error on the client, where nobody
+ * would listen: its query fails anyway, and the pool discards it on release.
+ */
+export function guardPool(pool: pg.Pool): void {
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+}
+
 /** Prisma over node-postgres: no native query engine is needed. */
 export function createPrisma(databaseUrl: string, poolSize: number): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
-  // An idle connection that the server drops must not crash the process.
-  pool.on('error', () => {});
+  guardPool(pool);
   const client = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closed: Promise<void> | undefined;
   return Object.assign(client, {

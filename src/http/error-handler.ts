@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
 
 /** Errors raised by Express's body parser, by their `type`. */
 const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
@@ -41,6 +42,12 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (status >= 400 && status < 500) {
       const message = error instanceof URIError ? 'The URL is not correctly percent-encoded' : 'The request could not be read';
       res.status(status).json(errorBody('BAD_REQUEST', message));
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      log.error({ event: 'database.unavailable', reqId: req.id, method: req.method, path: req.path, reason: (error as Error)?.message }, 'database unavailable');
+      res.setHeader('Retry-After', '5');
+      res.status(503).json(errorBody('DATABASE_UNAVAILABLE', 'The database cannot be reached right now; try again shortly'));
       return;
     }
     // Anything else is our bug: log it whole, tell the client nothing of it.

@@ -2,6 +2,7 @@
 // PostgreSQL, apart from the service's tables: every process that serves the
 // sandbox sees the same state, and a restart forgets nothing.
 import pg from 'pg';
+import { guardPool } from '../db/prisma.js';
 
 export interface SandboxTransaction {
   transaction_id: string;
@@ -86,7 +87,7 @@ export class SandboxStore {
 
   constructor(databaseUrl: string) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 5, types });
-    this.pool.on('error', () => {}); // an idle client lost: the next query reconnects
+    guardPool(this.pool); // a dropped connection fails its query, never the process
   }
 
   async init(): Promise<void> {
