@@ -1,8 +1,10 @@
 // Background work on pg-boss, a job queue kept in PostgreSQL: any number of
-// server processes can run it, and each job runs in one of them at a time.
-// The reconciler's sweep is one job on a "stately" queue (at most one waiting
-// and one running): each run queues the next one `intervalSeconds` later, and
-// a cron schedule re-queues it every minute should that chain ever break.
+// server processes can run it. The reconciler's sweep is one job on a "short"
+// queue (at most one waiting): each run queues the next one `intervalSeconds`
+// later, and a cron schedule re-queues it every minute should that chain ever
+// break. Not "stately": a process killed mid-sweep leaves its job active until
+// it expires, and stately would hold every other sweep back until then. Two
+// sweeps at once are safe: each order is leased (FOR UPDATE SKIP LOCKED).
 import PgBoss from 'pg-boss';
 import type { Logger } from '../lib/logger.js';
 
@@ -32,7 +34,7 @@ export async function startJobEngine(options: {
     log.error({ event: 'jobs.error', err: error }, 'job engine error');
   });
   await boss.start();
-  await boss.createQueue(SWEEP_QUEUE, { name: SWEEP_QUEUE, policy: 'stately', retryLimit: 5, retryDelay: 2, retryBackoff: true, expireInSeconds: 600 });
+  await boss.createQueue(SWEEP_QUEUE, { name: SWEEP_QUEUE, policy: 'short', retryLimit: 1, retryDelay: 2, expireInSeconds: 300 });
   await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: Math.min(intervalSeconds, 2) }, async () => {
     try {
       await options.sweep();
