@@ -59,6 +59,7 @@ const envSchema = z
 
     JOBS_ENABLED: z.enum(['true', 'false']).default('true'),
     RECONCILE_INTERVAL_SECONDS: int(1, 3600).default(10),
+    JOBS_STALE_AFTER_SECONDS: int(2, 24 * 3600).default(120),
     RECONCILE_STALE_AFTER_MS: int(1_000, 24 * 3600_000).optional(),
     RECONCILE_RETRY_BASE_MS: int(100, 24 * 3600_000).default(30_000),
     RECONCILE_RETRY_MAX_MS: int(100, 7 * 24 * 3600_000).default(3600_000),
@@ -96,6 +97,9 @@ const envSchema = z
     // A Confirming order younger than the Danal timeout may still have its request waiting for Danal.
     if (env.RECONCILE_STALE_AFTER_MS !== undefined && env.RECONCILE_STALE_AFTER_MS <= env.DANAL_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['RECONCILE_STALE_AFTER_MS'], message: 'must be longer than DANAL_TIMEOUT_MS' });
+    }
+    if (env.JOBS_STALE_AFTER_SECONDS <= env.RECONCILE_INTERVAL_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['JOBS_STALE_AFTER_SECONDS'], message: 'must be longer than RECONCILE_INTERVAL_SECONDS' });
     }
     if (env.RECONCILE_RETRY_BASE_MS > env.RECONCILE_RETRY_MAX_MS) {
       ctx.addIssue({ code: 'custom', path: ['RECONCILE_RETRY_BASE_MS'], message: 'must not exceed RECONCILE_RETRY_MAX_MS' });
@@ -171,6 +175,8 @@ export interface Config {
   jobs: {
     enabled: boolean;
     intervalSeconds: number;
+    /** /readyz fails when no sweep has completed for this long. */
+    staleAfterSeconds: number;
     reconcile: { staleAfterMs: number; retryBaseMs: number; retryMaxMs: number; maxAttempts: number };
     /** Idempotency keys older than this are purged by the sweep (at least 24 hours). */
     idempotencyTtlHours: number;
@@ -254,6 +260,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jobs: {
       enabled: env.JOBS_ENABLED === 'true',
       intervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+      staleAfterSeconds: env.JOBS_STALE_AFTER_SECONDS,
       reconcile: {
         staleAfterMs: env.RECONCILE_STALE_AFTER_MS ?? env.DANAL_TIMEOUT_MS + 60_000,
         retryBaseMs: env.RECONCILE_RETRY_BASE_MS,

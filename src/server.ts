@@ -101,7 +101,13 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
   baseUrl = `http://127.0.0.1:${port}`;
   // After listening: in sandbox mode the reconciler reaches Danal through this server.
   if (config.jobs.enabled) {
-    jobs = await startJobEngine({ databaseUrl, intervalSeconds: config.jobs.intervalSeconds, log, sweep: housekeeping });
+    jobs = await startJobEngine({
+      databaseUrl,
+      intervalSeconds: config.jobs.intervalSeconds,
+      staleAfterSeconds: config.jobs.staleAfterSeconds,
+      log,
+      sweep: housekeeping,
+    });
   }
 
   return {

@@ -11,7 +11,11 @@ import type { Logger } from '../lib/logger.js';
 const SWEEP_QUEUE = 'reconcile-sweep';
 
 export interface JobEngine {
-  /** False until started, and after pg-boss has reported an error that the next run has not cleared. */
+  /**
+   * True while sweeps complete: false before the first one, after pg-boss
+   * reported an error that no sweep has cleared since, and when no sweep has
+   * completed for `staleAfterSeconds` (the queue cannot be read, say).
+   */
   healthy(): boolean;
   /** Queues a sweep now (used by operators' tools and tests); null when one is already waiting. */
   requestSweep(): Promise<string | null>;
@@ -22,11 +26,13 @@ export interface JobEngine {
 export async function startJobEngine(options: {
   databaseUrl: string;
   intervalSeconds: number;
+  staleAfterSeconds: number;
   log: Logger;
   sweep: () => Promise<unknown>;
 }): Promise<JobEngine> {
   const { log, intervalSeconds } = options;
   let lastError: Error | undefined;
+  let lastSweepAt: number | undefined;
   let started = false;
   const boss = new PgBoss({ connectionString: options.databaseUrl, max: 3, application_name: 'dpot-pay-jobs' });
   boss.on('error', (error) => {
@@ -39,6 +45,7 @@ export async function startJobEngine(options: {
     try {
       await options.sweep();
       lastError = undefined;
+      lastSweepAt = Date.now();
     } finally {
       await boss.send(SWEEP_QUEUE, {}, { startAfter: intervalSeconds });
     }
@@ -49,7 +56,8 @@ export async function startJobEngine(options: {
   log.info({ event: 'jobs.started', intervalSeconds }, 'job engine started');
 
   return {
-    healthy: () => started && lastError === undefined,
+    healthy: () =>
+      started && lastError === undefined && lastSweepAt !== undefined && Date.now() - lastSweepAt <= options.staleAfterSeconds * 1000,
     requestSweep: () => boss.send(SWEEP_QUEUE, {}),
     async stop() {
       started = false;

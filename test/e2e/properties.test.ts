@@ -3,6 +3,7 @@
 // shape, and a rejected request changes no wallet.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_SECRET_KEY } from '../../src/config.js';
 import { authorize, bearer, confirm, createOrder, newUser, paidOrder, useTestServer, type User } from '../helpers.js';
 
 const t = useTestServer();
@@ -43,6 +44,8 @@ async function neverBreaks(send: Send, bodies: fc.Arbitrary<unknown>) {
       const res = await send(body);
       expect(res.status, res.text).toBeLessThan(500);
       expect(res.text).not.toMatch(/\bat \S+ \(|\.ts:\d+|node_modules|TypeError|ReferenceError/);
+      // No secret in an error body either: the user's token, the Danal secret key.
+      for (const secret of [user.token, SANDBOX_SECRET_KEY]) expect(res.text).not.toContain(secret);
       if (res.status >= 400) {
         expect(await moneySnapshot()).toEqual(before);
       }

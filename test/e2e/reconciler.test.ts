@@ -33,6 +33,7 @@ const JOBS = {
   RECONCILE_RETRY_MAX_MS: '1000',
   RECONCILE_MAX_ATTEMPTS: '3',
   RECONCILE_STALE_AFTER_MS: '3000',
+  JOBS_STALE_AFTER_SECONDS: '5',
 };
 // The sandbox answers this late: after the service's 1 s Danal timeout.
 const LATE = 2_500;
@@ -266,5 +267,20 @@ describe('afterwards', () => {
     } finally {
       client.release();
     }
+  });
+});
+
+describe('the job engine failing while the database is fine', () => {
+  it('makes /readyz answer 503 JOBS_UNAVAILABLE, and ready again once the engine works', async () => {
+    await waitFor(() => t.api.get('/readyz').then((r) => r.status), (s) => s === 200);
+    // Take pg-boss's tables away from under it.
+    await withClient((c) => c.query('ALTER SCHEMA pgboss RENAME TO pgboss_away'), database.url);
+    try {
+      const failing = await waitFor(() => t.api.get('/readyz').then((r) => r), (r) => r.status === 503, 15_000);
+      expect(failing.body.error.code).toBe('JOBS_UNAVAILABLE');
+    } finally {
+      await withClient((c) => c.query('ALTER SCHEMA pgboss_away RENAME TO pgboss'), database.url);
+    }
+    await waitFor(() => t.api.get('/readyz').then((r) => r.status), (s) => s === 200, 30_000);
   });
 });
