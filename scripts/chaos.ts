@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { findFreePort, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/schema-engine.js';
@@ -42,6 +44,7 @@ for (const [name, value] of Object.entries({ flows, seed, concurrency, restarts,
 }
 
 const say = (line: string) => console.log(`[chaos] ${line}`);
+const run = promisify(execFile);
 const UNSETTLED = ['Confirming', 'ConfirmUnknown', 'Canceling', 'CancelUnknown'];
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'dpot-chaos-'));
@@ -101,13 +104,26 @@ try {
   const admin = new pg.Client({ connectionString: database.url });
   await admin.connect();
   try {
-    const unsettled = async () => Number((await admin.query('SELECT count(*) FROM payment_orders WHERE status::text = ANY($1)', [UNSETTLED])).rows[0].count);
-    const waitUntil = Date.now() + 180_000;
-    let left = await unsettled();
-    while (left > 0 && Date.now() < waitUntil) {
-      await new Promise((r) => setTimeout(r, 1_000));
-      left = await unsettled();
+    const count = async (where: string) => Number((await admin.query(`SELECT count(*) FROM payment_orders WHERE status::text = ANY($1) ${where}`, [UNSETTLED])).rows[0].count);
+    /** Until every order is settled or left for an operator; returns how many are still unsettled. */
+    async function settle(): Promise<number> {
+      const waitUntil = Date.now() + 180_000;
+      while ((await count('AND reconcile_gave_up_at IS NULL')) > 0 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 1_000));
+      return count('');
     }
+    let left = await settle();
+    // An order the reconciler gave up on is the operator's: read Danal's console (the sandbox's
+    // record) and re-arm it with the real operator command, as the README tells an operator to.
+    const forOperator = (await admin.query<{ id: string; danal_transaction_id: string }>(
+      'SELECT id, danal_transaction_id FROM payment_orders WHERE reconcile_gave_up_at IS NOT NULL',
+    )).rows;
+    for (const order of forOperator) {
+      const danal = await client.call('GET', `/sandbox/danal/transactions/${order.danal_transaction_id}`);
+      const amount = danal.body?.approvedAmount ? ['--approved-amount', String(danal.body.approvedAmount)] : [];
+      await run(process.execPath, ['--import', 'tsx', 'scripts/ops-stuck.ts', '--retry', order.id, ...amount], { env: { ...process.env, DATABASE_URL: database.url } });
+      say(`operator: ${order.id} re-armed after reading Danal's record (${danal.body?.status}, approved ${danal.body?.approvedAmount ?? '-'})`);
+    }
+    if (forOperator.length) left = await settle();
 
     const statuses = (await admin.query<{ status: string; count: string }>('SELECT status, count(*) FROM payment_orders GROUP BY status ORDER BY status')).rows;
     const finalStatus = new Map(
@@ -130,6 +146,7 @@ try {
 
     say(`flows: ${flows} (${results.filter((r) => r.orderId).length} orders created; ${plans.filter((p) => p.virtualAccount).length} virtual-account, ${plans.filter((p) => p.confirmCopies > 1).length} with duplicate confirms, ${plans.filter((p) => p.cancel).length} planned cancels)`);
     say(`faults injected: ${[...faults].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (total ${[...faults.values()].reduce((a, b) => a + b, 0)})`);
+    say(`operator interventions: ${forOperator.length}`);
     say(`restarts (SIGKILL): ${restarted}; client retries: ${client.networkErrors} network errors, ${client.unavailable} answers 503`);
     say(`answers to clients: ${[...answers].sort(([a], [b]) => a - b).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
     say(`orders per final status: ${statuses.map((s) => `${s.status} ${s.count}`).join(', ')}`);

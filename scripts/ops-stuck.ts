@@ -3,6 +3,10 @@
 // then settle or retry); the rest are still being tried. Exits 1 while any
 // order waits for an operator, so monitoring can alert on it.
 //   npm run ops:stuck -- --retry ORDER_ID   gives a given-up order a fresh set of attempts
+//   npm run ops:stuck -- --retry ORDER_ID --approved-amount KRW
+//       ...after reading in Danal's console what Danal approved for an unknown confirm:
+//       the reconciler's net cancel returns exactly that amount
+import { parseArgs } from 'node:util';
 import { connectToDatabase, hasOurTables } from './database-client.js';
 
 const SELECT = `
@@ -13,20 +17,29 @@ const SELECT = `
   WHERE o.status IN ('ConfirmUnknown', 'CancelUnknown', 'Confirming', 'Canceling')
   ORDER BY o.reconcile_gave_up_at NULLS LAST, o.updated_at`;
 
-const args = process.argv.slice(2);
+const { values: args } = parseArgs({ options: { retry: { type: 'string' }, 'approved-amount': { type: 'string' } } });
+const approvedAmount = args['approved-amount'];
+if (approvedAmount !== undefined && (!/^[1-9]\d{0,11}$/.test(approvedAmount) || args.retry === undefined)) {
+  console.error('Usage: npm run ops:stuck -- --retry ORDER_ID [--approved-amount KRW]   (KRW a positive whole number)');
+  process.exit(2);
+}
 const { client, stop } = await connectToDatabase();
 try {
   if (!(await hasOurTables(client))) {
     process.exitCode = 2;
-  } else if (args[0] === '--retry') {
-    const orderId = args[1] ?? '';
+  } else if (args.retry !== undefined) {
+    const orderId = args.retry;
     const { rowCount } = await client.query(
       `WITH again AS (
          UPDATE payment_orders SET reconcile_gave_up_at = NULL, reconcile_attempts = 0, next_reconcile_at = now()
-         WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id
+         WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id, danal_transaction_id
        )
-       INSERT INTO order_events (order_id, type, detail) SELECT id, 'reconcile.operator_retry', '{}'::jsonb FROM again`,
-      [orderId],
+       INSERT INTO order_events (order_id, type, detail)
+       SELECT id, 'reconcile.operator_retry',
+              CASE WHEN $2::bigint IS NULL THEN '{}'::jsonb
+                   ELSE jsonb_build_object('approval', jsonb_build_object('transactionId', danal_transaction_id, 'amount', $2::bigint)) END
+       FROM again`,
+      [orderId, approvedAmount ?? null],
     );
     console.log(rowCount ? `Order ${orderId} will be tried again at the next sweep.` : `No order ${orderId} in an unknown state.`);
     process.exitCode = rowCount ? 0 : 1;

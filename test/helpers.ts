@@ -179,6 +179,16 @@ export async function expectLedgerConsistent(db: Db) {
   }
 }
 
+/** The full audit of the database behind `db`, sandbox comparison included unless told otherwise. */
+export async function audit(db: Db, options: { compareWithSandbox?: boolean } = {}) {
+  const client = await db.pool.connect();
+  try {
+    return await auditLedger(client, options);
+  } finally {
+    client.release();
+  }
+}
+
 export async function ledgerRows(db: Db, orderId: string) {
   return db.ledgerEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
 }

@@ -108,24 +108,16 @@ export async function giveUp(db: Db, order: Order, reason: string): Promise<void
   );
 }
 
-/** What Danal approved, when the confirm got an answer that could not be used (an amount or echo mismatch). */
+/**
+ * What Danal approved, when known: recorded by the confirm that got an answer
+ * it could not use (an amount or echo mismatch), or by an operator who read it
+ * in Danal's console (npm run ops:stuck -- --retry ORDER --approved-amount N).
+ */
 export async function approvalOnRecord(db: Db, orderId: string): Promise<{ transactionId: string; amount: number } | undefined> {
   const { rows } = await db.pool.query<{ approval: { transactionId: string; amount: number } }>(
     `SELECT detail->'approval' AS approval FROM order_events
-     WHERE order_id = $1 AND type = 'confirm.unknown' AND detail ? 'approval' ORDER BY id DESC LIMIT 1`,
+     WHERE order_id = $1 AND type IN ('confirm.unknown', 'reconcile.operator_retry') AND detail ? 'approval' ORDER BY id DESC LIMIT 1`,
     [orderId],
   );
   return rows[0]?.approval;
-}
-
-/** Orders the reconciler could not settle, and unknown ones still being tried, oldest first. */
-export async function stuckOrders(db: Db) {
-  const { rows } = await db.pool.query<Order & { lastReason: string | null }>(
-    `SELECT ${ORDER_FIELDS},
-            (SELECT detail->>'reason' FROM order_events e WHERE e.order_id = payment_orders.id ORDER BY e.id DESC LIMIT 1) AS "lastReason"
-     FROM payment_orders
-     WHERE status IN ('ConfirmUnknown', 'CancelUnknown', 'Confirming', 'Canceling')
-     ORDER BY reconcile_gave_up_at NULLS LAST, updated_at`,
-  );
-  return rows;
 }

@@ -20,6 +20,9 @@ import * as repo from './reconcile-repository.js';
 const NEVER_APPROVED = new Set(['NOT_APPROVED', 'TRANSACTION_NOT_FOUND']);
 const ALREADY_CANCELED = 'ALREADY_CANCELED';
 
+/** Danal gave a definite answer that no retry can change: only an operator can settle the order. */
+class NeedsOperator extends Error {}
+
 export interface ReconcilerSettings {
   /** A Confirming or Canceling order untouched this long has lost its request. */
   staleAfterMs: number;
@@ -86,6 +89,14 @@ export function createReconciler(deps: { db: Db; danal: DanalGateway; log: Logge
       if (error instanceof DanalDeclinedError && error.code === ALREADY_CANCELED) {
         return failConfirmed(order, 'NET_CANCELED', "Danal's approval had already been canceled; nothing is charged", 'reconcile.already_canceled', { transactionId: approval.transactionId });
       }
+      if (error instanceof DanalDeclinedError) {
+        // Typically a full cancel of an amount other than the one approved: the process that heard
+        // Danal's answer died before recording it. Danal's console shows what was approved.
+        throw new NeedsOperator(
+          `Danal refused the net cancel of ${approval.amount} KRW: ${error.code} ${error.danalMessage}. ` +
+            `Check the approval in Danal's console, then: npm run ops:stuck -- --retry ${order.id} --approved-amount <KRW>`,
+        );
+      }
       throw error;
     }
   }
@@ -119,10 +130,10 @@ export function createReconciler(deps: { db: Db; danal: DanalGateway; log: Logge
       await (order.status === 'ConfirmUnknown' ? settleConfirm(order) : settleCancel(order));
       return 'resolved';
     } catch (error) {
-      if (!(error instanceof DanalError)) throw error;
+      if (!(error instanceof DanalError) && !(error instanceof NeedsOperator)) throw error;
       const reason = error.message;
       const logFields = { orderID: order.id, status: order.status, attempt: order.reconcileAttempts, reason };
-      if (order.reconcileAttempts >= settings.maxAttempts) {
+      if (error instanceof NeedsOperator || order.reconcileAttempts >= settings.maxAttempts) {
         await repo.giveUp(db, order, reason);
         log.error({ event: 'order.reconcile_gave_up', ...logFields }, 'reconciler gave up; an operator must settle this order');
         return 'gaveUp';

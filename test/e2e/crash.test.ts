@@ -4,9 +4,8 @@
 // matches what the Danal sandbox did, and the audit finds nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { auditLedger } from '../../src/audit/ledger-audit.js';
-import type { CrashPoint } from '../../src/lib/crash-points.js';
-import { bearer, expectNoSecretsIn, orderOf, ownDatabase, sandboxTransaction, startTestServer, waitFor, walletOf, type TestServer, type User } from '../helpers.js';
+import { CRASH_POINTS, type CrashPoint } from '../../src/lib/crash-points.js';
+import { audit, bearer, expectNoSecretsIn, orderOf, ownDatabase, sandboxTransaction, startTestServer, waitFor, walletOf, type TestServer, type User } from '../helpers.js';
 import { spawnServer } from '../server-process.js';
 
 interface Scenario {
@@ -60,16 +59,7 @@ async function crashAt(point: CrashPoint): Promise<Scenario> {
 }
 
 describe('SIGKILL at every step, then a restart', () => {
-  it.each<CrashPoint>([
-    'confirm.before_danal',
-    'confirm.after_danal',
-    'confirm.after_commit',
-    'cancel.before_danal',
-    'cancel.after_danal',
-    'cancel.after_commit',
-    'notification.before_commit',
-    'notification.after_commit',
-  ])('the process dies at %s without answering', async (point) => {
+  it.each(CRASH_POINTS)('the process dies at %s without answering', async (point) => {
     scenarios.set(point, await crashAt(point));
   });
 
@@ -134,14 +124,9 @@ describe('SIGKILL at every step, then a restart', () => {
     });
 
     it('the audit finds every wallet equal to its ledger and every order agreeing with Danal', async () => {
-      const client = await t.db.pool.connect();
-      try {
-        const audit = await auditLedger(client);
-        expect(audit.discrepancies).toEqual([]);
-        expect(audit.checked.orders).toBe(8);
-      } finally {
-        client.release();
-      }
+      const result = await audit(t.db);
+      expect(result.discrepancies).toEqual([]);
+      expect(result.checked.orders).toBe(8);
     });
   });
 });

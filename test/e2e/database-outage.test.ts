@@ -5,10 +5,9 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLedger } from '../../src/audit/ledger-audit.js';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.js';
 import { applyMigrations } from '../../src/db/schema-engine.js';
-import { bearer, newUser, startTestServer, waitFor, type TestServer, type User } from '../helpers.js';
+import { audit, bearer, newUser, startTestServer, waitFor, type TestServer, type User } from '../helpers.js';
 
 const dataDir = path.join(tmpdir(), `dpot-outage-pg-${process.pid}`);
 let port: number;
@@ -82,13 +81,8 @@ describe('the database goes away under load and comes back', () => {
       (n) => n === 0,
       30_000,
     );
-    const client = await t.db.pool.connect();
-    try {
-      const audit = await auditLedger(client);
-      expect(audit.discrepancies).toEqual([]);
-      expect(audit.checked.orders).toBeGreaterThan(10);
-    } finally {
-      client.release();
-    }
+    const result = await audit(t.db);
+    expect(result.discrepancies).toEqual([]);
+    expect(result.checked.orders).toBeGreaterThan(10);
   });
 });

@@ -4,8 +4,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLedger } from '../../src/audit/ledger-audit.js';
 import {
+  audit,
   authorize,
   cancel,
   confirm,
@@ -176,6 +176,36 @@ describe('unknown cancels', () => {
   });
 });
 
+describe('what only an operator can settle', () => {
+  it('a lost confirm that Danal approved for another amount is given up at once, then net-canceled with the amount the operator read', async () => {
+    const user = await newUser(t);
+    const order = await createOrder(t, user, 10_000);
+    // A tampered checkout: the buyer authenticated 12,000 KRW, and Danal approved that.
+    const transactionId = await authorize(t, order.orderID, 12_000);
+    await withClient(async (c) => {
+      await c.query(`UPDATE danal_sandbox.transactions SET status = 'APPROVED', approved_amount = 12000, approved_at = now() WHERE transaction_id = $1`, [transactionId]);
+      // ...and the process that heard the answer died before recording it.
+      await c.query(
+        `UPDATE payment_orders SET status = 'Confirming', danal_transaction_id = $2, danal_method = 'CARD', updated_at = now() - interval '1 minute' WHERE id = $1`,
+        [order.orderID, transactionId],
+      );
+    }, database.url);
+
+    // A full cancel of 10,000 is refused: no retry can change that, so it goes to an operator at once.
+    const events = await waitFor(() => eventsOf(t, order.orderID), (e) => e.includes('reconcile.gave_up'));
+    expect(events).toEqual(['confirm.unknown', 'reconcile.gave_up']);
+    const listed = await opsStuck();
+    expect(listed.output).toContain(`${order.orderID}  ConfirmUnknown`);
+    expect(listed.output).toContain(`--retry ${order.orderID} --approved-amount`);
+
+    // The operator reads 12,000 in Danal's console.
+    expect(await opsStuck('--retry', order.orderID, '--approved-amount', '12000')).toMatchObject({ code: 0 });
+    expect((await settled(user, order.orderID, 'Failed')).failure?.code).toBe('NET_CANCELED');
+    expect(await sandboxTransaction(t, transactionId)).toMatchObject({ status: 'CANCELED', approvedAmount: 12_000, canceledAmount: 12_000 });
+    expect(await opsStuck('--approved-amount', '5')).toMatchObject({ code: 2 });
+  });
+});
+
 describe('expiry', () => {
   it('a Pending order past its expiry becomes Expired and can no longer be confirmed', async () => {
     const user = await newUser(t);
@@ -259,14 +289,9 @@ describe('several processes', () => {
 
 describe('afterwards', () => {
   it('the whole database agrees with the ledger and with the Danal sandbox', async () => {
-    const client = await t.db.pool.connect();
-    try {
-      const audit = await auditLedger(client);
-      expect(audit.discrepancies).toEqual([]);
-      expect(audit.checked['orders against the Danal sandbox']).toBeGreaterThan(10);
-    } finally {
-      client.release();
-    }
+    const result = await audit(t.db);
+    expect(result.discrepancies).toEqual([]);
+    expect(result.checked['orders against the Danal sandbox']).toBeGreaterThan(10);
   });
 });
 
