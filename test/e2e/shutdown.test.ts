@@ -1,13 +1,23 @@
-// npm start's process, stopped with SIGTERM while a payment is in flight:
-// the confirm finishes and is credited, then the process exits cleanly.
-import { describe, expect, it, inject } from 'vitest';
+// npm start's process, with its job engine running, stopped with SIGTERM while
+// a payment is in flight: the confirm finishes and is credited, the job engine
+// stops, then the process exits cleanly.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { spawnServer } from '../server-process.js';
+import { ownDatabase } from '../helpers.js';
+
+let database: { url: string; drop(): Promise<void> };
+beforeAll(async () => {
+  database = await ownDatabase('shutdown'); // its jobs must not touch other files' orders
+});
+afterAll(async () => {
+  await database?.drop();
+});
 
 describe('graceful shutdown', () => {
   it('finishes an in-flight confirm after SIGTERM, then exits 0', async () => {
-    const server = await spawnServer({ DATABASE_URL: inject('databaseUrl'), DANAL_TIMEOUT_MS: '5000' });
+    const server = await spawnServer({ DATABASE_URL: database.url, DANAL_TIMEOUT_MS: '5000', JOBS_ENABLED: 'true', RECONCILE_INTERVAL_SECONDS: '1' });
     const { url, child, lines, exited } = server;
     try {
       const api = request(url);
@@ -29,11 +39,12 @@ describe('graceful shutdown', () => {
       const [code] = await exited;
       expect(code).toBe(0);
       const messages = lines.map((l) => JSON.parse(l).msg);
+      expect(messages).toContain('job engine started');
       expect(messages).toContain('shutting down: draining requests');
       expect(messages.at(-1)).toBe('stopped');
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 
-      const db = createPrisma(inject('databaseUrl'), 1);
+      const db = createPrisma(database.url, 1);
       try {
         expect((await db.paymentOrder.findUniqueOrThrow({ where: { id: order.orderID } })).status).toBe('Paid');
       } finally {
