@@ -40,3 +40,14 @@ export const plainText = (max: number) =>
 
 /** Money in requests: an integer, never a float or a string. */
 export const krw = z.number({ error: 'must be a number' }).int('must be a whole number of KRW').positive('must be greater than 0').max(1_000_000_000, 'is too large');
+
+/** ?limit= of a paged list: 1-100, 20 when absent. */
+export const pageLimit = z.coerce
+  .number({ error: 'must be a whole number from 1 to 100' })
+  .int('must be a whole number from 1 to 100')
+  .min(1, 'must be a whole number from 1 to 100')
+  .max(100, 'must be a whole number from 1 to 100')
+  .default(20);
+
+/** ?cursor= of a paged list: nextCursor of the previous page, passed back unchanged. */
+export const pageCursor = z.string().min(1).max(512, 'is not a cursor from this API').optional();

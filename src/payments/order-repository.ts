@@ -61,6 +61,33 @@ export async function requireOwnOrder(db: Db, orderId: string, userId: string): 
   return order;
 }
 
+export interface OrderFilter {
+  statuses?: OrderStatus[];
+  /** requestedAt >= from */
+  from?: Date;
+  /** requestedAt < to */
+  to?: Date;
+  limit: number;
+  /** The last order of the previous page: the next page starts after it (newest first). */
+  after?: { requestedAt: Date; id: string };
+}
+
+/** The user's orders, newest first, by keyset: (requested_at, id) below the cursor. */
+export async function listOwnOrders(db: Db, userId: string, filter: OrderFilter): Promise<Order[]> {
+  const { rows } = await db.pool.query<Order>(
+    `${SELECT_ORDER}
+     WHERE user_id = $1::uuid
+       AND ($2::order_status[] IS NULL OR status = ANY($2::order_status[]))
+       AND ($3::timestamptz IS NULL OR requested_at >= $3)
+       AND ($4::timestamptz IS NULL OR requested_at < $4)
+       AND ($5::timestamptz IS NULL OR (requested_at, id) < ($5, $6))
+     ORDER BY requested_at DESC, id DESC
+     LIMIT $7`,
+    [userId, filter.statuses ?? null, filter.from ?? null, filter.to ?? null, filter.after?.requestedAt ?? null, filter.after?.id ?? null, filter.limit],
+  );
+  return rows;
+}
+
 export const findOrder = (db: Db | Tx, orderId: string) => db.paymentOrder.findUnique({ where: { id: orderId } });
 
 type OrderChanges = Parameters<Db['paymentOrder']['updateMany']>[0]['data'];

@@ -15,6 +15,10 @@ import { CONFIRM_METHOD_OF, DANAL_METHOD_OF, amountProblem, newOrderId, pointsFo
 import { statusCode } from './order-status.js';
 import { orderView, virtualAccountView } from './order-view.js';
 import { crashPoint } from '../lib/crash-points.js';
+import { decodeCursor, encodeCursor } from '../lib/cursor.js';
+import { z } from 'zod';
+
+const ORDER_CURSOR = z.strictObject({ t: z.iso.datetime(), id: z.string().max(64) });
 
 export interface CheckoutUrls {
   successUrl: () => string;
@@ -231,7 +235,21 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return orderView(await loadOwnOrder(userId, orderId));
   }
 
-  return { createOrder, confirm, getOrder };
+  /** One page of the user's orders, newest first; `cursor` is the previous page's nextCursor. */
+  async function listOrders(userId: string, query: Omit<orders.OrderFilter, 'after'> & { cursor?: string }) {
+    const position = query.cursor ? decodeCursor(query.cursor, ORDER_CURSOR) : undefined;
+    const rows = await orders.listOwnOrders(db, userId, {
+      ...query,
+      limit: query.limit + 1, // one more than shown says whether there is a next page
+      after: position && { requestedAt: new Date(position.t), id: position.id },
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > query.limit && last ? encodeCursor({ t: last.requestedAt.toISOString(), id: last.id }) : null;
+    return { orders: page.map(orderView), nextCursor };
+  }
+
+  return { createOrder, confirm, getOrder, listOrders };
 }
 
 export type PaymentService = ReturnType<typeof createPaymentService>;

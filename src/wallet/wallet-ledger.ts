@@ -123,6 +123,17 @@ export async function readWallet(db: Db, userId: string, entries = 20) {
   };
 }
 
+/** The wallet's ledger rows, newest first, by keyset: ids below `beforeId`. */
+export async function listLedger(db: Db, userId: string, limit: number, beforeId?: string): Promise<LedgerView[]> {
+  const { rows } = await db.pool.query<{ id: string; type: string; amount: number; balance_after: string; order_id: string | null; created_at: Date }>(
+    `SELECT id, type, amount, balance_after, order_id, created_at FROM ledger_entries
+     WHERE user_id = $1::uuid AND ($2::bigint IS NULL OR id < $2::bigint)
+     ORDER BY id DESC LIMIT $3`,
+    [userId, beforeId ?? null, limit],
+  );
+  return rows.map((r) => ({ id: r.id, type: r.type, amount: r.amount, balanceAfter: Number(r.balance_after), orderID: r.order_id, createdAt: r.created_at }));
+}
+
 export async function balanceOf(db: Db, userId: string): Promise<number> {
   const { rows } = await db.pool.query<{ balance: string }>('SELECT balance FROM wallets WHERE user_id = $1::uuid', [userId]);
   return Number(rows[0]?.balance ?? 0);
