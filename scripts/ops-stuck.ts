@@ -8,14 +8,7 @@
 //       the reconciler's net cancel returns exactly that amount
 import { parseArgs } from 'node:util';
 import { connectToDatabase, hasOurTables } from './database-client.js';
-
-const SELECT = `
-  SELECT o.id, o.status, o.user_id, o.amount, o.danal_transaction_id, o.reconcile_attempts, o.next_reconcile_at,
-         o.reconcile_gave_up_at, o.updated_at,
-         (SELECT e.detail->>'reason' FROM order_events e WHERE e.order_id = o.id AND e.detail ? 'reason' ORDER BY e.id DESC LIMIT 1) AS last_reason
-  FROM payment_orders o
-  WHERE o.status IN ('ConfirmUnknown', 'CancelUnknown', 'Confirming', 'Canceling')
-  ORDER BY o.reconcile_gave_up_at NULLS LAST, o.updated_at`;
+import { rearm, unsettledOrders } from '../src/payments/reconcile-repository.js';
 
 const { values: args } = parseArgs({ options: { retry: { type: 'string' }, 'approved-amount': { type: 'string' } } });
 const approvedAmount = args['approved-amount'];
@@ -29,22 +22,11 @@ try {
     process.exitCode = 2;
   } else if (args.retry !== undefined) {
     const orderId = args.retry;
-    const { rowCount } = await client.query(
-      `WITH again AS (
-         UPDATE payment_orders SET reconcile_gave_up_at = NULL, reconcile_attempts = 0, next_reconcile_at = now()
-         WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id, danal_transaction_id
-       )
-       INSERT INTO order_events (order_id, type, detail)
-       SELECT id, 'reconcile.operator_retry',
-              CASE WHEN $2::bigint IS NULL THEN '{}'::jsonb
-                   ELSE jsonb_build_object('approval', jsonb_build_object('transactionId', danal_transaction_id, 'amount', $2::bigint)) END
-       FROM again`,
-      [orderId, approvedAmount ?? null],
-    );
+    const rowCount = (await rearm(client, orderId, approvedAmount === undefined ? undefined : Number(approvedAmount), 'ops:stuck')) ? 1 : 0;
     console.log(rowCount ? `Order ${orderId} will be tried again at the next sweep.` : `No order ${orderId} in an unknown state.`);
     process.exitCode = rowCount ? 0 : 1;
   } else {
-    const { rows } = await client.query(SELECT);
+    const rows = await unsettledOrders(client);
     const waiting = rows.filter((r) => r.reconcile_gave_up_at);
     for (const r of rows) {
       const state = r.reconcile_gave_up_at

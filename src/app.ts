@@ -20,6 +20,9 @@ import { idempotencyFor } from './http/idempotency.js';
 import { cors } from './http/cors.js';
 import { byAddress, byLoginEmail, byUser, rateLimit } from './http/rate-limit.js';
 import type { RateLimitStore } from './rate-limit/rate-limit-store.js';
+import type { AdminService } from './admin/admin-service.js';
+import { adminRouter } from './http/admin-router.js';
+import { requireAdmin } from './http/require-admin.js';
 
 export interface AppDeps {
   config: Config;
@@ -29,6 +32,7 @@ export interface AppDeps {
   payments: PaymentService;
   cancels: CancelService;
   notifications: DepositNotificationService;
+  admin: AdminService;
   /** Mounted at /sandbox/danal in sandbox mode only. */
   sandbox?: express.Router;
   /** False while shutting down, so that load balancers stop sending. */
@@ -91,6 +95,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/api/wallet', walletRouter(db, auth));
+  const limitAdmin = rateLimit(deps.rateLimitStore, perWindow('admin:address', limits.paymentPerAddress, byAddress));
+  app.use('/api/admin', adminRouter(deps.admin, [limitAdmin, requireAdmin(config.adminApiKeys)]));
   if (deps.sandbox) app.use('/sandbox/danal', deps.sandbox);
 
   app.use(notFoundHandler);

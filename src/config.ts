@@ -73,6 +73,11 @@ const envSchema = z
     RATE_LIMIT_LOGIN_PER_EMAIL: int(1, 10_000_000).default(10),
     RATE_LIMIT_PAYMENT_PER_USER: int(1, 10_000_000).default(60),
     RATE_LIMIT_PAYMENT_PER_ADDRESS: int(1, 10_000_000).default(600),
+    ADMIN_API_KEYS: z
+      .string()
+      .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[\x21-\x7e]{32,256}$/, 'each key must be 32-256 visible ASCII characters, no commas or spaces')))
+      .default([]),
     CORS_ORIGINS: z
       .string()
       .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
@@ -192,6 +197,8 @@ export interface Config {
     paymentPerUser: number;
     paymentPerAddress: number;
   };
+  /** Operators' API keys for /api/admin; empty = the admin API is closed. */
+  adminApiKeys: string[];
   /** Browser origins allowed to call the API (CORS); empty = none. */
   corsOrigins: string[];
   /** Test-only SIGKILL points (src/lib/crash-points.ts). */
@@ -279,6 +286,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       paymentPerUser: env.RATE_LIMIT_PAYMENT_PER_USER,
       paymentPerAddress: env.RATE_LIMIT_PAYMENT_PER_ADDRESS,
     },
+    adminApiKeys: env.ADMIN_API_KEYS,
     corsOrigins: env.CORS_ORIGINS.map((o) => o.replace(/\/$/, '')),
     crashAt: env.TEST_CRASH_AT ?? [],
   };

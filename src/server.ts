@@ -14,6 +14,7 @@ import { createDepositNotificationService } from './payments/deposit-notificatio
 import { SandboxStore } from './sandbox/sandbox-store.js';
 import { sandboxRouter } from './sandbox/sandbox-router.js';
 import { createReconciler, type SweepReport } from './payments/reconciler.js';
+import { createAdminService } from './admin/admin-service.js';
 import { startJobEngine, type JobEngine } from './jobs/job-engine.js';
 import { purgeExpiredKeys } from './idempotency/idempotency-store.js';
 import { armCrashPoints } from './lib/crash-points.js';
@@ -88,6 +89,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
     isAccepting: () => accepting,
     rateLimitStore,
+    admin: createAdminService({ db, log }),
     jobsHealthy: config.jobs.enabled ? () => jobs?.healthy() ?? false : undefined,
   });
 

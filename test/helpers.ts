@@ -26,6 +26,7 @@ const SECRETS = new Set<string>([
   SANDBOX_SECRET_KEY,
   Buffer.from(`${SANDBOX_SECRET_KEY}:`).toString('base64'),
   'dev-only-insecure-jwt-secret-do-not-use-in-production',
+  'admin-test-key-0123456789abcdef0123456789', // test/e2e/admin.test.ts
 ]);
 const SECRET_SHAPES: [string, RegExp][] = [
   ['a JWT', /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/],

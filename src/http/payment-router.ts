@@ -5,8 +5,9 @@ import { z } from 'zod';
 import type { PaymentService } from '../payments/payment-service.js';
 import type { CancelService } from '../payments/cancel-service.js';
 import { CONFIRM_METHODS } from '../payments/order-policy.js';
-import { OrderStatus, PaymentMethod } from '../generated/prisma/enums.js';
-import { krw, pageCursor, pageLimit, parse, parseBody, plainText } from './validate.js';
+import { PaymentMethod } from '../generated/prisma/enums.js';
+import { krw, parse, parseBody, plainText } from './validate.js';
+import { listOrdersQuery } from './order-query.js';
 
 const orderIdField = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
 
@@ -22,21 +23,6 @@ const confirmBody = z.strictObject({
   transactionID: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
   method: z.enum(CONFIRM_METHODS, { error: `must be one of ${CONFIRM_METHODS.join(', ')}` }),
 });
-
-const STATUSES = Object.values(OrderStatus) as OrderStatus[];
-const listOrdersQuery = z
-  .strictObject({
-    status: z
-      .string()
-      .transform((s) => s.split(',').map((p) => p.trim()))
-      .pipe(z.array(z.enum(STATUSES, { error: `must be one or more of ${STATUSES.join(', ')}, comma-separated` })))
-      .optional(),
-    from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00+09:00' }).transform((s) => new Date(s)).optional(),
-    to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+09:00' }).transform((s) => new Date(s)).optional(),
-    limit: pageLimit,
-    cursor: pageCursor,
-  })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['from'], message: 'must not be after to' });
 
 const cancelBody = z.strictObject({
   orderID: orderIdField,

@@ -72,18 +72,38 @@ export interface OrderFilter {
   after?: { requestedAt: Date; id: string };
 }
 
-/** The user's orders, newest first, by keyset: (requested_at, id) below the cursor. */
-export async function listOwnOrders(db: Db, userId: string, filter: OrderFilter): Promise<Order[]> {
+/** What operators can look orders up by, on top of the user's filters. */
+export interface OrderLookup extends OrderFilter {
+  userId?: string;
+  orderId?: string;
+  /** Danal's transaction id: the approval's or the cancel's. */
+  transactionId?: string;
+}
+
+/** Orders, newest first, by keyset: (requested_at, id) below the cursor. */
+export async function listOrders(db: Db, filter: OrderLookup): Promise<Order[]> {
   const { rows } = await db.pool.query<Order>(
     `${SELECT_ORDER}
-     WHERE user_id = $1::uuid
+     WHERE ($1::uuid IS NULL OR user_id = $1::uuid)
        AND ($2::order_status[] IS NULL OR status = ANY($2::order_status[]))
        AND ($3::timestamptz IS NULL OR requested_at >= $3)
        AND ($4::timestamptz IS NULL OR requested_at < $4)
        AND ($5::timestamptz IS NULL OR (requested_at, id) < ($5, $6))
+       AND ($8::text IS NULL OR id = $8)
+       AND ($9::text IS NULL OR danal_transaction_id = $9 OR danal_cancel_transaction_id = $9)
      ORDER BY requested_at DESC, id DESC
      LIMIT $7`,
-    [userId, filter.statuses ?? null, filter.from ?? null, filter.to ?? null, filter.after?.requestedAt ?? null, filter.after?.id ?? null, filter.limit],
+    [
+      filter.userId ?? null,
+      filter.statuses ?? null,
+      filter.from ?? null,
+      filter.to ?? null,
+      filter.after?.requestedAt ?? null,
+      filter.after?.id ?? null,
+      filter.limit,
+      filter.orderId ?? null,
+      filter.transactionId ?? null,
+    ],
   );
   return rows;
 }

@@ -15,10 +15,7 @@ import { CONFIRM_METHOD_OF, DANAL_METHOD_OF, amountProblem, newOrderId, pointsFo
 import { statusCode } from './order-status.js';
 import { orderView, virtualAccountView } from './order-view.js';
 import { crashPoint } from '../lib/crash-points.js';
-import { decodeCursor, encodeCursor } from '../lib/cursor.js';
-import { z } from 'zod';
-
-const ORDER_CURSOR = z.strictObject({ t: z.iso.datetime(), id: z.string().max(64) });
+import { pageOfOrders } from './order-pages.js';
 
 export interface CheckoutUrls {
   successUrl: () => string;
@@ -236,18 +233,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   }
 
   /** One page of the user's orders, newest first; `cursor` is the previous page's nextCursor. */
-  async function listOrders(userId: string, query: Omit<orders.OrderFilter, 'after'> & { cursor?: string }) {
-    const position = query.cursor ? decodeCursor(query.cursor, ORDER_CURSOR) : undefined;
-    const rows = await orders.listOwnOrders(db, userId, {
-      ...query,
-      limit: query.limit + 1, // one more than shown says whether there is a next page
-      after: position && { requestedAt: new Date(position.t), id: position.id },
-    });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > query.limit && last ? encodeCursor({ t: last.requestedAt.toISOString(), id: last.id }) : null;
-    return { orders: page.map(orderView), nextCursor };
-  }
+  const listOrders = (userId: string, query: Omit<orders.OrderFilter, 'after'> & { cursor?: string }) => pageOfOrders(db, { ...query, userId });
 
   return { createOrder, confirm, getOrder, listOrders };
 }

@@ -121,3 +121,51 @@ export async function approvalOnRecord(db: Db, orderId: string): Promise<{ trans
   );
   return rows[0]?.approval;
 }
+
+/** Anything that runs SQL: the service's pool, or an operator script's client. */
+type Queryable = Pick<import('pg').Pool, 'query'>;
+
+/**
+ * An operator's retry: the order gets a fresh set of attempts at the next sweep,
+ * and, when given, the amount Danal's console shows as approved (the net cancel
+ * then returns exactly that). False when the order is not in an unknown state.
+ */
+export async function rearm(db: Queryable, orderId: string, approvedAmount?: number, by = 'operator'): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `WITH again AS (
+       UPDATE payment_orders SET reconcile_gave_up_at = NULL, reconcile_attempts = 0, next_reconcile_at = now()
+       WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id, danal_transaction_id
+     )
+     INSERT INTO order_events (order_id, type, detail)
+     SELECT id, 'reconcile.operator_retry',
+            jsonb_build_object('by', $3::text) || CASE WHEN $2::bigint IS NULL THEN '{}'::jsonb
+                 ELSE jsonb_build_object('approval', jsonb_build_object('transactionId', danal_transaction_id, 'amount', $2::bigint)) END
+     FROM again`,
+    [orderId, approvedAmount ?? null, by],
+  );
+  return rowCount === 1;
+}
+
+/** Orders whose outcome at Danal is not settled: those left for an operator first, then by age. */
+export async function unsettledOrders(db: Queryable) {
+  const { rows } = await db.query<{
+    id: string;
+    status: string;
+    user_id: string;
+    amount: number;
+    danal_transaction_id: string | null;
+    reconcile_attempts: number;
+    next_reconcile_at: Date | null;
+    reconcile_gave_up_at: Date | null;
+    updated_at: Date;
+    last_reason: string | null;
+  }>(
+    `SELECT o.id, o.status, o.user_id, o.amount, o.danal_transaction_id, o.reconcile_attempts, o.next_reconcile_at,
+            o.reconcile_gave_up_at, o.updated_at,
+            (SELECT e.detail->>'reason' FROM order_events e WHERE e.order_id = o.id AND e.detail ? 'reason' ORDER BY e.id DESC LIMIT 1) AS last_reason
+     FROM payment_orders o
+     WHERE o.status IN ('ConfirmUnknown', 'CancelUnknown', 'Confirming', 'Canceling')
+     ORDER BY o.reconcile_gave_up_at NULLS LAST, o.updated_at`,
+  );
+  return rows;
+}

@@ -1,0 +1,124 @@
+// What operators need around the flow: look orders up, a settlement summary
+// per day and payment method, and the orders whose outcome at Danal is not
+// settled, with a way to have the reconciler try again.
+import type { Db } from '../db/prisma.js';
+import type { Logger } from '../lib/logger.js';
+import { notFound, conflict } from '../lib/errors.js';
+import { findOrder, type Order, type OrderLookup } from '../payments/order-repository.js';
+import { orderView } from '../payments/order-view.js';
+import { pageOfOrders } from '../payments/order-pages.js';
+import { rearm, unsettledOrders } from '../payments/reconcile-repository.js';
+
+/** Settlement days are Korean calendar days, as Danal settles. */
+export const SETTLEMENT_TIME_ZONE = 'Asia/Seoul';
+
+/** The payment object plus what only operators see. */
+const operatorView = (order: Order) => ({
+  ...orderView(order),
+  userId: order.userId,
+  danalCancelTransactionId: order.danalCancelTransactionId,
+  reconcile: { attempts: order.reconcileAttempts, nextAttemptAt: order.nextReconcileAt, gaveUpAt: order.reconcileGaveUpAt },
+});
+
+export function createAdminService(deps: { db: Db; log: Logger }) {
+  const { db, log } = deps;
+
+  const findOrders = (query: Omit<OrderLookup, 'after'> & { cursor?: string }) => pageOfOrders(db, query, operatorView);
+
+  /** One order with its history: events, ledger rows and deposit notifications. */
+  async function orderDetail(orderId: string) {
+    const order = await findOrder(db, orderId);
+    if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId}`);
+    const [events, ledger, notifications] = await Promise.all([
+      db.orderEvent.findMany({ where: { orderId }, orderBy: { id: 'asc' } }),
+      db.ledgerEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } }),
+      db.depositNotification.findMany({ where: { orderId }, orderBy: { id: 'asc' }, select: { id: true, receivedAt: true, sourceIp: true, outcome: true, reason: true } }),
+    ]);
+    return {
+      order: operatorView(order),
+      events: events.map((e) => ({ id: String(e.id), type: e.type, detail: e.detail, createdAt: e.createdAt })),
+      ledger: ledger.map((l) => ({ id: String(l.id), type: l.type, amount: l.amount, balanceAfter: Number(l.balanceAfter), createdAt: l.createdAt })),
+      notifications: notifications.map((n) => ({ ...n, id: String(n.id) })),
+    };
+  }
+
+  /**
+   * Per Korean calendar day and payment method: what was paid (by approval
+   * time), what was cancelled (by cancel time), and the difference.
+   */
+  async function settlement(fromDay: string, toDay: string) {
+    const { rows } = await db.pool.query<{ day: string; method: string; paid_count: string; paid_amount: string; canceled_count: string; canceled_amount: string }>(
+      `WITH bounds AS (
+         SELECT ($1::date::timestamp AT TIME ZONE $3) AS starts, (($2::date + 1)::timestamp AT TIME ZONE $3) AS ends
+       ), movements AS (
+         SELECT (approved_at AT TIME ZONE $3)::date AS day, payment_method, 1 AS paid, amount AS paid_amount, 0 AS canceled, 0 AS canceled_amount
+         FROM payment_orders, bounds
+         WHERE status IN ('Paid', 'Canceling', 'CancelUnknown', 'Canceled') AND approved_at >= bounds.starts AND approved_at < bounds.ends
+         UNION ALL
+         SELECT (canceled_at AT TIME ZONE $3)::date, payment_method, 0, 0, 1, amount
+         FROM payment_orders, bounds
+         WHERE status = 'Canceled' AND canceled_at >= bounds.starts AND canceled_at < bounds.ends
+       )
+       SELECT day::text, payment_method::text AS method, sum(paid) AS paid_count, sum(paid_amount) AS paid_amount,
+              sum(canceled) AS canceled_count, sum(canceled_amount) AS canceled_amount
+       FROM movements GROUP BY day, payment_method ORDER BY day, payment_method`,
+      [fromDay, toDay, SETTLEMENT_TIME_ZONE],
+    );
+    const line = (r: (typeof rows)[number]) => ({
+      method: r.method,
+      paidCount: Number(r.paid_count),
+      paidAmount: Number(r.paid_amount),
+      canceledCount: Number(r.canceled_count),
+      canceledAmount: Number(r.canceled_amount),
+      netAmount: Number(r.paid_amount) - Number(r.canceled_amount),
+    });
+    const sum = (lines: ReturnType<typeof line>[]) =>
+      lines.reduce(
+        (t, l) => ({
+          paidCount: t.paidCount + l.paidCount,
+          paidAmount: t.paidAmount + l.paidAmount,
+          canceledCount: t.canceledCount + l.canceledCount,
+          canceledAmount: t.canceledAmount + l.canceledAmount,
+          netAmount: t.netAmount + l.netAmount,
+        }),
+        { paidCount: 0, paidAmount: 0, canceledCount: 0, canceledAmount: 0, netAmount: 0 },
+      );
+    const days = [...new Set(rows.map((r) => r.day))].map((day) => {
+      const methods = rows.filter((r) => r.day === day).map(line);
+      return { date: day, methods, totals: sum(methods) };
+    });
+    return { timeZone: SETTLEMENT_TIME_ZONE, from: fromDay, to: toDay, days, totals: sum(rows.map(line)) };
+  }
+
+  async function stuckOrders() {
+    const rows = await unsettledOrders(db.pool);
+    return {
+      orders: rows.map((r) => ({
+        orderID: r.id,
+        status: r.status,
+        userId: r.user_id,
+        amount: r.amount,
+        transactionID: r.danal_transaction_id,
+        attempts: r.reconcile_attempts,
+        nextAttemptAt: r.next_reconcile_at,
+        needsOperator: r.reconcile_gave_up_at !== null,
+        gaveUpAt: r.reconcile_gave_up_at,
+        lastReason: r.last_reason,
+      })),
+    };
+  }
+
+  async function retryResolution(orderId: string, approvedAmount: number | undefined) {
+    if (!(await rearm(db.pool, orderId, approvedAmount, 'admin API'))) {
+      const order = await findOrder(db, orderId);
+      if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId}`);
+      throw conflict('ORDER_NOT_UNSETTLED', `Order ${orderId} is ${order.status}; only ConfirmUnknown and CancelUnknown orders are retried`);
+    }
+    log.warn({ event: 'admin.reconcile_retry', orderID: orderId, approvedAmount }, 'operator asked the reconciler to try again');
+    return { orderID: orderId, scheduled: true };
+  }
+
+  return { findOrders, orderDetail, settlement, stuckOrders, retryResolution };
+}
+
+export type AdminService = ReturnType<typeof createAdminService>;

@@ -1,0 +1,45 @@
+// /api/admin: operators' lookups, settlement and unsettled orders. Behind
+// requireAdmin (an API key), never behind a user's token.
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { AdminService } from '../admin/admin-service.js';
+import { parse } from './validate.js';
+import { adminOrdersQuery } from './order-query.js';
+
+const day = z.iso.date('must be a date, YYYY-MM-DD');
+const MAX_SETTLEMENT_DAYS = 92;
+const settlementQuery = z
+  .strictObject({ from: day, to: day })
+  .refine((q) => q.from <= q.to, { path: ['from'], message: 'must not be after to' })
+  .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_SETTLEMENT_DAYS, {
+    path: ['to'],
+    message: `must be within ${MAX_SETTLEMENT_DAYS} days of from`,
+  });
+const orderIdParam = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
+const retryBody = z.strictObject({ approvedAmount: z.number().int().positive().max(100_000_000).optional() });
+
+export function adminRouter(admin: AdminService, guards: RequestHandler[]): Router {
+  const router = Router();
+  router.use(...guards);
+
+  router.get('/orders', async (req, res) => {
+    const { status, orderID, transactionID, ...query } = parse(adminOrdersQuery, req.query, 'query');
+    res.json({ success: true, data: await admin.findOrders({ ...query, statuses: status, orderId: orderID, transactionId: transactionID }) });
+  });
+  router.get('/orders/:orderID', async (req, res) => {
+    res.json({ success: true, data: await admin.orderDetail(parse(orderIdParam, req.params.orderID, 'orderID')) });
+  });
+  router.get('/settlement', async (req, res) => {
+    const { from, to } = parse(settlementQuery, req.query, 'query');
+    res.json({ success: true, data: await admin.settlement(from, to) });
+  });
+  router.get('/stuck', async (_req, res) => {
+    res.json({ success: true, data: await admin.stuckOrders() });
+  });
+  router.post('/orders/:orderID/reconcile', async (req, res) => {
+    const orderId = parse(orderIdParam, req.params.orderID, 'orderID');
+    const body = parse(retryBody, req.body ?? {}); // the body is optional
+    res.json({ success: true, data: await admin.retryResolution(orderId, body.approvedAmount) });
+  });
+  return router;
+}
