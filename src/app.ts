@@ -23,6 +23,7 @@ import type { RateLimitStore } from './rate-limit/rate-limit-store.js';
 import type { AdminService } from './admin/admin-service.js';
 import { adminRouter } from './http/admin-router.js';
 import { requireAdmin } from './http/require-admin.js';
+import { docsRouter } from './http/docs.js';
 
 export interface AppDeps {
   config: Config;
@@ -67,6 +68,8 @@ export function createApp(deps: AppDeps): Express {
     if (jobs === 'failing') return void res.status(503).json(errorBody('JOBS_UNAVAILABLE', 'The job engine (reconciler, expiry) is not running'));
     res.json({ success: true, data: { status: 'ready', database: 'ok', jobs } });
   }) as RequestHandler);
+
+  app.use(docsRouter());
 
   const auth = requireAuth(config.jwt);
   const limits = config.rateLimits;

@@ -11,6 +11,7 @@ import { createPrisma, type Db } from '../src/db/prisma.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { auditLedger } from '../src/audit/ledger-audit.js';
 import { applyMigrations } from '../src/db/schema-engine.js';
+import { checkedAgent } from './openapi-conformance.js';
 
 /** Tests register and pay far faster than any user; only the rate-limit tests set real limits. */
 export const UNLIMITED = {
@@ -77,9 +78,10 @@ export async function startTestServer(env: Record<string, string> = {}, database
   });
   const server = await startServer(config, databaseUrl, createLogger(config.logLevel, sink));
   const db = createPrisma(databaseUrl, 4);
+  const nonConforming: string[] = [];
   return {
     url: server.url,
-    api: request(server.url),
+    api: checkedAgent(request(server.url), nonConforming),
     db,
     logs,
     sweep: server.sweep,
@@ -87,6 +89,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
       await server.close();
       await db.close();
       expectNoSecretsIn(logs);
+      // Every answer this server gave the tests matched /openapi.json.
+      expect(nonConforming).toEqual([]);
     },
   };
 }

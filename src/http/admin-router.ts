@@ -8,7 +8,7 @@ import { adminOrdersQuery } from './order-query.js';
 
 const day = z.iso.date('must be a date, YYYY-MM-DD');
 const MAX_SETTLEMENT_DAYS = 92;
-const settlementQuery = z
+export const settlementQuery = z
   .strictObject({ from: day, to: day })
   .refine((q) => q.from <= q.to, { path: ['from'], message: 'must not be after to' })
   .refine((q) => (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 < MAX_SETTLEMENT_DAYS, {
@@ -16,7 +16,7 @@ const settlementQuery = z
     message: `must be within ${MAX_SETTLEMENT_DAYS} days of from`,
   });
 const orderIdParam = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
-const retryBody = z.strictObject({ approvedAmount: z.number().int().positive().max(100_000_000).optional() });
+export const retryBody = z.strictObject({ approvedAmount: z.number().int().positive().max(100_000_000).optional() });
 
 export function adminRouter(admin: AdminService, guards: RequestHandler[]): Router {
   const router = Router();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AuthService } from '../auth/auth-service.js';
 import { parseBody } from './validate.js';
 
-const credentials = z.strictObject({
+export const credentials = z.strictObject({
   email: z.email('must be an email address').max(254, 'must be at most 254 characters').transform((e) => e.toLowerCase()),
   password: z.string({ error: 'must be a string' }).min(8, 'must be at least 8 characters').max(128, 'must be at most 128 characters'),
 });

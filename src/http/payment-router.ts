@@ -9,22 +9,22 @@ import { PaymentMethod } from '../generated/prisma/enums.js';
 import { krw, parse, parseBody, plainText } from './validate.js';
 import { listOrdersQuery } from './order-query.js';
 
-const orderIdField = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
+export const orderIdField = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
 
-const createOrderBody = z.strictObject({
+export const createOrderBody = z.strictObject({
   amount: krw,
   paymentMethod: z.enum(Object.values(PaymentMethod) as [PaymentMethod, ...PaymentMethod[]], {
     error: `must be one of ${Object.values(PaymentMethod).join(', ')}`,
   }),
 });
 
-const confirmBody = z.strictObject({
+export const confirmBody = z.strictObject({
   orderID: orderIdField,
   transactionID: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'),
   method: z.enum(CONFIRM_METHODS, { error: `must be one of ${CONFIRM_METHODS.join(', ')}` }),
 });
 
-const cancelBody = z.strictObject({
+export const cancelBody = z.strictObject({
   orderID: orderIdField,
   reason: plainText(200).optional(),
 });

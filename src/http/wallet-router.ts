@@ -5,7 +5,7 @@ import { listLedger, readWallet } from '../wallet/wallet-ledger.js';
 import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { pageCursor, pageLimit, parse } from './validate.js';
 
-const ledgerQuery = z.strictObject({ limit: pageLimit, cursor: pageCursor });
+export const ledgerQuery = z.strictObject({ limit: pageLimit, cursor: pageCursor });
 const LEDGER_CURSOR = z.strictObject({ id: z.string().regex(/^\d{1,19}$/) });
 
 export function walletRouter(db: Db, requireAuth: RequestHandler): Router {

@@ -15,7 +15,7 @@ import { storable } from '../lib/storable-json.js';
 // are the seed collection's. Unknown extra fields are kept, not refused, so a
 // field Danal adds one day cannot make us drop a real deposit.
 const token = (min: number, max: number) => z.string().min(min).max(max).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
-const notificationSchema = z.looseObject({
+export const notificationSchema = z.looseObject({
   code: token(1, 64),
   message: z.string().max(500).optional(),
   transactionID: token(1, 64),

@@ -4,15 +4,25 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_SECRET_KEY } from '../../src/config.js';
-import { authorize, bearer, confirm, createOrder, newUser, paidOrder, useTestServer, type User } from '../helpers.js';
+import { afterAll } from 'vitest';
+import { authorize, bearer, confirm, createOrder, newUser, ownDatabase, paidOrder, startTestServer, type TestServer, type User } from '../helpers.js';
 
-const t = useTestServer();
+// A database of its own: the check that a rejected request changes no wallet
+// looks at every wallet, and other test files pay in parallel on the shared one.
+let t: TestServer;
+let database: { url: string; drop(): Promise<void> };
+afterAll(async () => {
+  await t?.close();
+  await database?.drop();
+});
 const RUNS = 60;
 
 let user: User;
 const known = { pending: '', paid: '', paidTransaction: '', pendingTransaction: '', va: '', vaTransaction: '' };
 
 beforeAll(async () => {
+  database = await ownDatabase('properties');
+  t = await startTestServer({}, database.url);
   user = await newUser(t);
   const pending = await createOrder(t, user, 10_000);
   known.pending = pending.orderID;
