@@ -65,6 +65,21 @@ const envSchema = z
     RECONCILE_RETRY_MAX_MS: int(100, 7 * 24 * 3600_000).default(3600_000),
     RECONCILE_MAX_ATTEMPTS: int(1, 100).default(10),
     IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
+    WEBHOOK_URLS: z
+      .string()
+      .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+      .pipe(z.array(url))
+      .default([]),
+    WEBHOOK_SECRETS: z
+      .string()
+      .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'each must be whsec_ followed by base64 of at least 24 bytes')).max(2, 'at most two (old and new during a rotation)'))
+      .default([]),
+    WEBHOOK_INTERVAL_SECONDS: int(1, 3600).default(2),
+    WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+    WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(8),
+    WEBHOOK_RETRY_BASE_MS: int(100, 24 * 3600_000).default(30_000),
+    WEBHOOK_RETRY_MAX_MS: int(100, 7 * 24 * 3600_000).default(6 * 3600_000),
 
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
     REDIS_KEY_PREFIX: z.string().min(1).max(64).default('dpot-pay:'),
@@ -103,8 +118,11 @@ const envSchema = z
     if (env.RECONCILE_STALE_AFTER_MS !== undefined && env.RECONCILE_STALE_AFTER_MS <= env.DANAL_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['RECONCILE_STALE_AFTER_MS'], message: 'must be longer than DANAL_TIMEOUT_MS' });
     }
-    if (env.JOBS_STALE_AFTER_SECONDS <= env.RECONCILE_INTERVAL_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['JOBS_STALE_AFTER_SECONDS'], message: 'must be longer than RECONCILE_INTERVAL_SECONDS' });
+    if (env.WEBHOOK_URLS.length > 0 && env.WEBHOOK_SECRETS.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRETS'], message: 'is required when WEBHOOK_URLS is set (deliveries are signed)' });
+    }
+    if (env.JOBS_STALE_AFTER_SECONDS <= Math.max(env.RECONCILE_INTERVAL_SECONDS, env.WEBHOOK_INTERVAL_SECONDS)) {
+      ctx.addIssue({ code: 'custom', path: ['JOBS_STALE_AFTER_SECONDS'], message: 'must be longer than RECONCILE_INTERVAL_SECONDS and WEBHOOK_INTERVAL_SECONDS' });
     }
     if (env.RECONCILE_RETRY_BASE_MS > env.RECONCILE_RETRY_MAX_MS) {
       ctx.addIssue({ code: 'custom', path: ['RECONCILE_RETRY_BASE_MS'], message: 'must not exceed RECONCILE_RETRY_MAX_MS' });
@@ -187,6 +205,16 @@ export interface Config {
     idempotencyTtlHours: number;
   };
   trustProxy?: string | number | boolean;
+  /** Outgoing PAYMENT_STATUS_CHANGED events (src/webhooks/). */
+  webhooks: {
+    urls: string[];
+    secrets: string[];
+    intervalSeconds: number;
+    timeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+  };
   /** Requests per window; counted in Redis when redisUrl is set, else in this process. */
   rateLimits: {
     redisUrl?: string;
@@ -277,6 +305,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    webhooks: {
+      urls: env.WEBHOOK_URLS,
+      secrets: env.WEBHOOK_SECRETS,
+      intervalSeconds: env.WEBHOOK_INTERVAL_SECONDS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
+    },
     rateLimits: {
       redisUrl: env.REDIS_URL,
       redisKeyPrefix: env.REDIS_KEY_PREFIX,

@@ -15,6 +15,8 @@ import { SandboxStore } from './sandbox/sandbox-store.js';
 import { sandboxRouter } from './sandbox/sandbox-router.js';
 import { createReconciler, type SweepReport } from './payments/reconciler.js';
 import { createAdminService } from './admin/admin-service.js';
+import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { secretKey } from './webhooks/signature.js';
 import { startJobEngine, type JobEngine } from './jobs/job-engine.js';
 import { purgeExpiredKeys } from './idempotency/idempotency-store.js';
 import { armCrashPoints } from './lib/crash-points.js';
@@ -25,6 +27,8 @@ export interface RunningServer {
   port: number;
   /** Runs one reconciler sweep in this process now (tests, operators' tools). */
   sweep: () => Promise<SweepReport>;
+  /** Runs one webhook dispatch in this process now. */
+  dispatchWebhooks: () => Promise<void>;
   /** Stops accepting, lets in-flight requests finish, then closes the database pools. */
   close(): Promise<void>;
 }
@@ -73,6 +77,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     await purgeExpiredKeys(db, config.jobs.idempotencyTtlHours);
     return report;
   }
+  const webhooks = createWebhookDispatcher({ db, log, settings: { ...config.webhooks, keys: config.webhooks.secrets.map(secretKey) } });
   let jobs: JobEngine | undefined;
   const rateLimitStore = config.rateLimits.redisUrl
     ? new RedisRateLimitStore(config.rateLimits.redisUrl, config.rateLimits.redisKeyPrefix, log)
@@ -89,7 +94,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
     isAccepting: () => accepting,
     rateLimitStore,
-    admin: createAdminService({ db, log }),
+    admin: createAdminService({ db, log, webhookUrls: config.webhooks.urls }),
     jobsHealthy: config.jobs.enabled ? () => jobs?.healthy() ?? false : undefined,
   });
 
@@ -105,10 +110,12 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
   if (config.jobs.enabled) {
     jobs = await startJobEngine({
       databaseUrl,
-      intervalSeconds: config.jobs.intervalSeconds,
       staleAfterSeconds: config.jobs.staleAfterSeconds,
       log,
-      sweep: housekeeping,
+      tasks: [
+        { name: 'reconcile-sweep', intervalSeconds: config.jobs.intervalSeconds, run: housekeeping },
+        { name: 'webhook-dispatch', intervalSeconds: config.webhooks.intervalSeconds, run: webhooks.dispatch },
+      ],
     });
   }
 
@@ -116,6 +123,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     url: baseUrl,
     port,
     sweep: housekeeping,
+    dispatchWebhooks: webhooks.dispatch,
     async close() {
       accepting = false;
       await jobs?.stop();

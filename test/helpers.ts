@@ -28,6 +28,7 @@ const SECRETS = new Set<string>([
   Buffer.from(`${SANDBOX_SECRET_KEY}:`).toString('base64'),
   'dev-only-insecure-jwt-secret-do-not-use-in-production',
   'admin-test-key-0123456789abcdef0123456789', // test/e2e/admin.test.ts
+  'webhook-admin-key-0123456789abcdef0123', // test/e2e/webhooks.test.ts
 ]);
 const SECRET_SHAPES: [string, RegExp][] = [
   ['a JWT', /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}/],
@@ -53,6 +54,7 @@ export interface TestServer {
   logs: string[];
   /** One reconciler sweep in the server's process. */
   sweep: RunningServer['sweep'];
+  dispatchWebhooks: RunningServer['dispatchWebhooks'];
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     db,
     logs,
     sweep: server.sweep,
+    dispatchWebhooks: server.dispatchWebhooks,
     async close() {
       await server.close();
       await db.close();

@@ -8,6 +8,7 @@ import { findOrder, type Order, type OrderLookup } from '../payments/order-repos
 import { orderView } from '../payments/order-view.js';
 import { pageOfOrders } from '../payments/order-pages.js';
 import { rearm, unsettledOrders } from '../payments/reconcile-repository.js';
+import { resendEvent } from '../webhooks/webhook-dispatcher.js';
 
 /** Settlement days are Korean calendar days, as Danal settles. */
 export const SETTLEMENT_TIME_ZONE = 'Asia/Seoul';
@@ -20,7 +21,7 @@ const operatorView = (order: Order) => ({
   reconcile: { attempts: order.reconcileAttempts, nextAttemptAt: order.nextReconcileAt, gaveUpAt: order.reconcileGaveUpAt },
 });
 
-export function createAdminService(deps: { db: Db; log: Logger }) {
+export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: string[] }) {
   const { db, log } = deps;
 
   const findOrders = (query: Omit<OrderLookup, 'after'> & { cursor?: string }) => pageOfOrders(db, query, operatorView);
@@ -118,7 +119,33 @@ export function createAdminService(deps: { db: Db; log: Logger }) {
     return { orderID: orderId, scheduled: true };
   }
 
-  return { findOrders, orderDetail, settlement, stuckOrders, retryResolution };
+  /** Webhook deliveries, newest first, optionally in one state (dead ones are what an operator re-sends). */
+  async function webhookDeliveries(state: string | undefined, limit: number) {
+    const { rows } = await db.pool.query<{
+      event_id: string; order_id: string; status: string; url: string; state: string; attempts: number;
+      next_attempt_at: Date; last_status: number | null; last_error: string | null; delivered_at: Date | null; created_at: Date;
+    }>(
+      `SELECT d.event_id, e.order_id, e.status::text, d.url, d.state, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.delivered_at, e.created_at
+       FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+       WHERE ($1::text IS NULL OR d.state = $1) ORDER BY d.id DESC LIMIT $2`,
+      [state ?? null, limit],
+    );
+    return {
+      deliveries: rows.map((r) => ({
+        eventId: r.event_id, orderID: r.order_id, orderStatus: r.status, url: r.url, state: r.state, attempts: r.attempts,
+        nextAttemptAt: r.next_attempt_at, lastStatus: r.last_status, lastError: r.last_error, deliveredAt: r.delivered_at, createdAt: r.created_at,
+      })),
+    };
+  }
+
+  async function resendWebhook(eventId: string) {
+    const deliveries = await resendEvent(db, eventId, deps.webhookUrls);
+    if (deliveries === 0) throw notFound('EVENT_NOT_FOUND', `No webhook event ${eventId} with a delivery to re-send`);
+    log.warn({ event: 'admin.webhook_resend', eventId, deliveries }, 'operator re-sent a webhook event');
+    return { eventId, deliveries };
+  }
+
+  return { findOrders, orderDetail, settlement, stuckOrders, retryResolution, webhookDeliveries, resendWebhook };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

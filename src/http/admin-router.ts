@@ -16,6 +16,11 @@ export const settlementQuery = z
     message: `must be within ${MAX_SETTLEMENT_DAYS} days of from`,
   });
 const orderIdParam = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'must be 6-64 letters, digits, _ or -');
+export const webhooksQuery = z.strictObject({
+  state: z.enum(['pending', 'delivered', 'dead']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+const eventIdParam = z.uuid('must be a webhook event id (UUID)');
 export const retryBody = z.strictObject({ approvedAmount: z.number().int().positive().max(100_000_000).optional() });
 
 export function adminRouter(admin: AdminService, guards: RequestHandler[]): Router {
@@ -40,6 +45,13 @@ export function adminRouter(admin: AdminService, guards: RequestHandler[]): Rout
     const orderId = parse(orderIdParam, req.params.orderID, 'orderID');
     const body = parse(retryBody, req.body ?? {}); // the body is optional
     res.json({ success: true, data: await admin.retryResolution(orderId, body.approvedAmount) });
+  });
+  router.get('/webhooks', async (req, res) => {
+    const { state, limit } = parse(webhooksQuery, req.query, 'query');
+    res.json({ success: true, data: await admin.webhookDeliveries(state, limit) });
+  });
+  router.post('/webhooks/:eventId/resend', async (req, res) => {
+    res.json({ success: true, data: await admin.resendWebhook(parse(eventIdParam, req.params.eventId, 'eventId')) });
   });
   return router;
 }

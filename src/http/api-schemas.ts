@@ -143,5 +143,25 @@ export const responses = {
       ),
     }),
   ),
+  webhookDeliveries: ok(
+    z.object({
+      deliveries: z.array(
+        z.object({
+          eventId: z.uuid(),
+          orderID: z.string(),
+          orderStatus: z.enum(OrderStatus),
+          url: z.string(),
+          state: z.enum(['pending', 'delivered', 'dead']),
+          attempts: z.int(),
+          nextAttemptAt: dateTime,
+          lastStatus: z.int().nullable(),
+          lastError: z.string().nullable(),
+          deliveredAt: dateTime.nullable(),
+          createdAt: dateTime,
+        }),
+      ),
+    }),
+  ),
+  resent: ok(z.object({ eventId: z.uuid(), deliveries: z.int() })),
   rearmed: ok(z.object({ orderID: z.string(), scheduled: z.literal(true) })),
 };

@@ -6,7 +6,7 @@ import { credentials } from './auth-router.js';
 import { cancelBody, confirmBody, createOrderBody, orderIdField } from './payment-router.js';
 import { ledgerQuery } from './wallet-router.js';
 import { adminOrdersQuery, listOrdersQuery } from './order-query.js';
-import { retryBody, settlementQuery } from './admin-router.js';
+import { retryBody, settlementQuery, webhooksQuery } from './admin-router.js';
 import { notificationSchema } from '../payments/deposit-notification-service.js';
 import { errorEnvelope, responses } from './api-schemas.js';
 
@@ -46,6 +46,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/admin/settlement', summary: 'Paid, cancelled and net per day and payment method', tag: 'admin', security: 'admin', query: settlementQuery, responses: { 200: responses.settlement } },
   { method: 'get', path: '/api/admin/stuck', summary: 'Orders whose outcome at Danal is not settled', tag: 'admin', security: 'admin', responses: { 200: responses.stuck } },
   { method: 'post', path: '/api/admin/orders/{orderID}/reconcile', summary: 'Have the reconciler try an unsettled order again', tag: 'admin', security: 'admin', pathParams: orderParam, body: retryBody, responses: { 200: responses.rearmed } },
+  { method: 'get', path: '/api/admin/webhooks', summary: 'Webhook deliveries, newest first', tag: 'admin', security: 'admin', query: webhooksQuery, responses: { 200: responses.webhookDeliveries } },
+  { method: 'post', path: '/api/admin/webhooks/{eventId}/resend', summary: 'Re-send a webhook event to every configured URL', tag: 'admin', security: 'admin', pathParams: { eventId: z.uuid() }, responses: { 200: responses.resent } },
   { method: 'get', path: '/healthz', summary: 'Alive', tag: 'operations', security: 'none', responses: { 200: responses.health } },
   { method: 'get', path: '/readyz', summary: 'Ready: database and job engine', tag: 'operations', security: 'none', responses: { 200: responses.ready } },
 ];

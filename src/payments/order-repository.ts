@@ -35,6 +35,18 @@ const COLUMNS: [keyof Order, string][] = [
   ['canceledAt', 'canceled_at'], ['updatedAt', 'updated_at'], ['reconcileAttempts', 'reconcile_attempts'],
   ['nextReconcileAt', 'next_reconcile_at'], ['reconcileGaveUpAt', 'reconcile_gave_up_at'],
 ];
+const DATE_FIELDS = new Set<keyof Order>(['vaccountDueAt', 'requestedAt', 'expiresAt', 'approvedAt', 'canceledAt', 'updatedAt', 'nextReconcileAt', 'reconcileGaveUpAt']);
+
+/** A payment_orders row as PostgreSQL's to_jsonb() wrote it (the webhook outbox's snapshot), as an Order. */
+export function orderFromJson(row: Record<string, unknown>): Order {
+  return Object.fromEntries(
+    COLUMNS.map(([field, column]) => {
+      const value = row[column] ?? null;
+      return [field, DATE_FIELDS.has(field) && typeof value === 'string' ? new Date(value) : value];
+    }),
+  ) as Order;
+}
+
 /** The select list that reads a payment_orders row as an Order. */
 export const ORDER_FIELDS = COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ');
 const SELECT_ORDER = `SELECT ${ORDER_FIELDS} FROM payment_orders`;

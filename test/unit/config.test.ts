@@ -79,4 +79,12 @@ describe('config', () => {
     expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
     expect(loadConfig({}).corsOrigins).toEqual([]);
   });
+
+  it('refuses webhook URLs without a signing secret, and malformed secrets', () => {
+    expect(() => loadConfig({ WEBHOOK_URLS: 'https://merchant.example/hooks' })).toThrow(/WEBHOOK_SECRETS: is required when WEBHOOK_URLS is set/);
+    expect(() => loadConfig({ WEBHOOK_URLS: 'https://merchant.example/hooks', WEBHOOK_SECRETS: 'plain-secret' })).toThrow(/WEBHOOK_SECRETS/);
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(loadConfig({ WEBHOOK_URLS: 'https://merchant.example/hooks', WEBHOOK_SECRETS: secret }).webhooks).toMatchObject({ urls: ['https://merchant.example/hooks'], secrets: [secret] });
+    expect(() => loadConfig({ WEBHOOK_SECRETS: [secret, secret, secret].join(',') })).toThrow(/at most two/);
+  });
 });
