@@ -24,6 +24,7 @@ import type { AdminService } from './admin/admin-service.js';
 import { adminRouter } from './http/admin-router.js';
 import { requireAdmin } from './http/require-admin.js';
 import { docsRouter } from './http/docs.js';
+import { checkoutPageRouter } from './http/web.js';
 
 export interface AppDeps {
   config: Config;
@@ -100,7 +101,11 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/wallet', walletRouter(db, auth));
   const limitAdmin = rateLimit(deps.rateLimitStore, perWindow('admin:address', limits.paymentPerAddress, byAddress));
   app.use('/api/admin', adminRouter(deps.admin, [limitAdmin, requireAdmin(config.adminApiKeys)]));
-  if (deps.sandbox) app.use('/sandbox/danal', deps.sandbox);
+  if (deps.sandbox) {
+    app.use('/sandbox/danal', deps.sandbox);
+    // A page to try the whole flow in a browser; only where no real money can move.
+    app.use(checkoutPageRouter());
+  }
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

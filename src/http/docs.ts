@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import express, { Router } from 'express';
 import { openApiDocument } from './openapi.js';
+import { pageCsp } from './web.js';
 
 const swaggerUiDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
@@ -28,6 +29,6 @@ export function docsRouter(): Router {
   router.get('/docs/swagger-initializer.js', (_req, res) => {
     res.type('application/javascript').send(INITIALIZER);
   });
-  router.use('/docs', express.static(swaggerUiDir, { index: 'index.html', fallthrough: true }));
+  router.use('/docs', pageCsp, express.static(swaggerUiDir, { index: 'index.html', fallthrough: true }));
   return router;
 }
