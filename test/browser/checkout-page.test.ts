@@ -29,6 +29,18 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** Amount and method on the page, Charge, then Approve in the sandbox payment window, back to the page. */
+async function chargeThroughWindow(amount: string, method: string, windowShot?: string) {
+  await page.getByTestId('amount').fill(amount);
+  await page.getByTestId('method').selectOption(method);
+  await page.getByTestId('charge').click();
+  // The sandbox stands in for Danal's payment window.
+  await page.waitForURL(/\/sandbox\/danal\/checkout/);
+  if (windowShot) await shot(windowShot);
+  await page.locator('#approve').click();
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
 const shot = (name: string) => page.screenshot({ path: `${SHOTS}/checkout-${name}.png`, fullPage: true });
 const message = () => page.getByTestId('message');
 const balance = () => page.getByTestId('balance');
@@ -44,14 +56,7 @@ describe('the checkout page in Chromium', () => {
   });
 
   it('charges by card through the sandbox payment window and shows the new balance and history', async () => {
-    await page.getByTestId('amount').fill('15000');
-    await page.getByTestId('method').selectOption('Card');
-    await page.getByTestId('charge').click();
-    // The sandbox stands in for Danal's payment window.
-    await page.waitForURL(/\/sandbox\/danal\/checkout/);
-    await shot('2-payment-window');
-    await page.locator('#approve').click();
-    await page.waitForURL((url) => url.pathname === '/');
+    await chargeThroughWindow('15000', 'Card', '2-payment-window');
     await expect.poll(() => message().textContent()).toBe('Paid: 15,000 points credited');
     await expect.poll(() => balance().textContent()).toBe('15,000');
     await expect.poll(() => page.getByTestId('history').textContent()).toContain('Paid');
@@ -67,12 +72,7 @@ describe('the checkout page in Chromium', () => {
   });
 
   it('charges by virtual account: shows the account, and credits on a simulated deposit', async () => {
-    await page.getByTestId('amount').fill('30000');
-    await page.getByTestId('method').selectOption('VirtualAccount');
-    await page.getByTestId('charge').click();
-    await page.waitForURL(/\/sandbox\/danal\/checkout/);
-    await page.locator('#approve').click();
-    await page.waitForURL((url) => url.pathname === '/');
+    await chargeThroughWindow('30000', 'VirtualAccount');
     await expect.poll(() => message().textContent()).toBe('Virtual account issued: pay into it, then the points are credited');
     await expect.poll(() => page.getByTestId('virtual-account').textContent()).toMatch(/Pay into \S+ \d+/);
     await shot('5-virtual-account');
