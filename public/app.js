@@ -63,12 +63,13 @@ async function refresh() {
   const rows = history.orders.map((order) => {
     const tr = document.createElement('tr');
     tr.dataset.testid = `order-${order.orderID}`;
-    tr.append(cell(`${order.orderID.slice(0, 12)}… ${order.method}`), cell(order.status), cell(`${order.totalAmount.toLocaleString('en-US')} KRW`));
+    const left = order.status === 'PartialCanceled' ? ` (${order.balanceAmount.toLocaleString('en-US')} left)` : '';
+    tr.append(cell(`${order.orderID.slice(0, 12)}… ${order.method}`), cell(order.status), cell(`${order.totalAmount.toLocaleString('en-US')} KRW${left}`));
     const actions = document.createElement('td');
-    if (order.status === 'Paid') {
+    if (order.status === 'Paid' || order.status === 'PartialCanceled') {
       actions.append(button('Cancel', 'cancel', async () => {
-        await api('POST', '/api/payment/cancel', { orderID: order.orderID }, { 'Idempotency-Key': crypto.randomUUID() });
-        say(`Order canceled: ${order.totalAmount.toLocaleString('en-US')} KRW refunded, points taken back`);
+        const canceled = await api('POST', '/api/payment/cancel', { orderID: order.orderID }, { 'Idempotency-Key': crypto.randomUUID() });
+        say(`Order canceled: ${canceled.canceledAmount.toLocaleString('en-US')} KRW refunded, points taken back`);
         await refresh();
       }));
     }

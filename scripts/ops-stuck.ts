@@ -6,14 +6,20 @@
 //   npm run ops:stuck -- --retry ORDER_ID --approved-amount KRW
 //       ...after reading in Danal's console what Danal approved for an unknown confirm:
 //       the reconciler's net cancel returns exactly that amount
+//   npm run ops:stuck -- --retry ORDER_ID --cancel-outcome refunded|not-refunded
+//       ...after reading in Danal's console whether an unknown cancel was refunded
+//       (a partial cancel is never sent twice by the reconciler: it waits for this)
 import { parseArgs } from 'node:util';
 import { connectToDatabase, hasOurTables } from './database-client.js';
 import { rearm, unsettledOrders } from '../src/payments/reconcile-repository.js';
 
-const { values: args } = parseArgs({ options: { retry: { type: 'string' }, 'approved-amount': { type: 'string' } } });
+const { values: args } = parseArgs({ options: { retry: { type: 'string' }, 'approved-amount': { type: 'string' }, 'cancel-outcome': { type: 'string' } } });
 const approvedAmount = args['approved-amount'];
-if (approvedAmount !== undefined && (!/^[1-9]\d{0,11}$/.test(approvedAmount) || args.retry === undefined)) {
-  console.error('Usage: npm run ops:stuck -- --retry ORDER_ID [--approved-amount KRW]   (KRW a positive whole number)');
+const cancelOutcome = args['cancel-outcome'];
+const badAmount = approvedAmount !== undefined && !/^[1-9]\d{0,11}$/.test(approvedAmount);
+const badOutcome = cancelOutcome !== undefined && !['refunded', 'not-refunded'].includes(cancelOutcome);
+if (badAmount || badOutcome || ((approvedAmount !== undefined || cancelOutcome !== undefined) && args.retry === undefined)) {
+  console.error('Usage: npm run ops:stuck -- --retry ORDER_ID [--approved-amount KRW | --cancel-outcome refunded|not-refunded]   (KRW a positive whole number)');
   process.exit(2);
 }
 const { client, stop } = await connectToDatabase();
@@ -22,7 +28,11 @@ try {
     process.exitCode = 2;
   } else if (args.retry !== undefined) {
     const orderId = args.retry;
-    const rowCount = (await rearm(client, orderId, approvedAmount === undefined ? undefined : Number(approvedAmount), 'ops:stuck')) ? 1 : 0;
+    const retry = {
+      ...(approvedAmount !== undefined && { approvedAmount: Number(approvedAmount) }),
+      ...(cancelOutcome !== undefined && { cancelOutcome: cancelOutcome === 'refunded' ? ('refunded' as const) : ('not_refunded' as const) }),
+    };
+    const rowCount = (await rearm(client, orderId, retry, 'ops:stuck')) ? 1 : 0;
     console.log(rowCount ? `Order ${orderId} will be tried again at the next sweep.` : `No order ${orderId} in an unknown state.`);
     process.exitCode = rowCount ? 0 : 1;
   } else {

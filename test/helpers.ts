@@ -150,8 +150,9 @@ export async function authorize(t: TestServer, orderId: string, amount: number, 
 export const confirm = (t: TestServer, user: User, orderID: string, transactionID: string, method = 'CARD') =>
   t.api.post('/api/payment/confirm').set(bearer(user)).send({ orderID, transactionID, method });
 
-export const cancel = (t: TestServer, user: User, orderID: string) =>
-  t.api.post('/api/payment/cancel').set(bearer(user)).send({ orderID });
+/** `body` adds to the orderID: an amount for a partial cancel, a reason. */
+export const cancel = (t: TestServer, user: User, orderID: string, body: Record<string, unknown> = {}) =>
+  t.api.post('/api/payment/cancel').set(bearer(user)).send({ orderID, ...body });
 
 /** Order created, authorized at the sandbox, confirmed: a Paid order. */
 export async function paidOrder(t: TestServer, user: User, amount = 10_000) {

@@ -6,16 +6,17 @@ import type { Logger } from '../lib/logger.js';
 import { notFound, conflict } from '../lib/errors.js';
 import { findOrder, type Order, type OrderLookup } from '../payments/order-repository.js';
 import { orderView } from '../payments/order-view.js';
+import { completedCancels, type OrderCancel } from '../payments/cancel-repository.js';
 import { pageOfOrders } from '../payments/order-pages.js';
-import { rearm, unsettledOrders } from '../payments/reconcile-repository.js';
+import { rearm, unsettledOrders, type OperatorRetry } from '../payments/reconcile-repository.js';
 import { resendEvent } from '../webhooks/webhook-dispatcher.js';
 
 /** Settlement days are Korean calendar days, as Danal settles. */
 export const SETTLEMENT_TIME_ZONE = 'Asia/Seoul';
 
 /** The payment object plus what only operators see. */
-const operatorView = (order: Order) => ({
-  ...orderView(order),
+const operatorView = (order: Order, cancels: OrderCancel[]) => ({
+  ...orderView(order, cancels),
   userId: order.userId,
   danalCancelTransactionId: order.danalCancelTransactionId,
   reconcile: { attempts: order.reconcileAttempts, nextAttemptAt: order.nextReconcileAt, gaveUpAt: order.reconcileGaveUpAt },
@@ -30,13 +31,14 @@ export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: str
   async function orderDetail(orderId: string) {
     const order = await findOrder(db, orderId);
     if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId}`);
-    const [events, ledger, notifications] = await Promise.all([
+    const [events, ledger, notifications, cancels] = await Promise.all([
       db.orderEvent.findMany({ where: { orderId }, orderBy: { id: 'asc' } }),
       db.ledgerEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } }),
       db.depositNotification.findMany({ where: { orderId }, orderBy: { id: 'asc' }, select: { id: true, receivedAt: true, sourceIp: true, outcome: true, reason: true } }),
+      completedCancels(db, [orderId]),
     ]);
     return {
-      order: operatorView(order),
+      order: operatorView(order, cancels.get(orderId) ?? []),
       events: events.map((e) => ({ id: String(e.id), type: e.type, detail: e.detail, createdAt: e.createdAt })),
       ledger: ledger.map((l) => ({ id: String(l.id), type: l.type, amount: l.amount, balanceAfter: Number(l.balanceAfter), createdAt: l.createdAt })),
       notifications: notifications.map((n) => ({ ...n, id: String(n.id) })),
@@ -45,7 +47,7 @@ export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: str
 
   /**
    * Per Korean calendar day and payment method: what was paid (by approval
-   * time), what was cancelled (by cancel time), and the difference.
+   * time), what was cancelled (each full or partial cancel, by its time), and the difference.
    */
   async function settlement(fromDay: string, toDay: string) {
     const { rows } = await db.pool.query<{ day: string; method: string; paid_count: string; paid_amount: string; canceled_count: string; canceled_amount: string }>(
@@ -54,11 +56,11 @@ export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: str
        ), movements AS (
          SELECT (approved_at AT TIME ZONE $3)::date AS day, payment_method, 1 AS paid, amount AS paid_amount, 0 AS canceled, 0 AS canceled_amount
          FROM payment_orders, bounds
-         WHERE status IN ('Paid', 'Canceling', 'CancelUnknown', 'Canceled') AND approved_at >= bounds.starts AND approved_at < bounds.ends
+         WHERE status IN ('Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown', 'Canceled') AND approved_at >= bounds.starts AND approved_at < bounds.ends
          UNION ALL
-         SELECT (canceled_at AT TIME ZONE $3)::date, payment_method, 0, 0, 1, amount
-         FROM payment_orders, bounds
-         WHERE status = 'Canceled' AND canceled_at >= bounds.starts AND canceled_at < bounds.ends
+         SELECT (c.completed_at AT TIME ZONE $3)::date, o.payment_method, 0, 0, 1, c.amount
+         FROM order_cancels c JOIN payment_orders o ON o.id = c.order_id, bounds
+         WHERE c.status = 'Done' AND c.completed_at >= bounds.starts AND c.completed_at < bounds.ends
        )
        SELECT day::text, payment_method::text AS method, sum(paid) AS paid_count, sum(paid_amount) AS paid_amount,
               sum(canceled) AS canceled_count, sum(canceled_amount) AS canceled_amount
@@ -109,13 +111,13 @@ export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: str
     };
   }
 
-  async function retryResolution(orderId: string, approvedAmount: number | undefined) {
-    if (!(await rearm(db.pool, orderId, approvedAmount, 'admin API'))) {
+  async function retryResolution(orderId: string, retry: OperatorRetry) {
+    if (!(await rearm(db.pool, orderId, retry, 'admin API'))) {
       const order = await findOrder(db, orderId);
       if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId}`);
       throw conflict('ORDER_NOT_UNSETTLED', `Order ${orderId} is ${order.status}; only ConfirmUnknown and CancelUnknown orders are retried`);
     }
-    log.warn({ event: 'admin.reconcile_retry', orderID: orderId, approvedAmount }, 'operator asked the reconciler to try again');
+    log.warn({ event: 'admin.reconcile_retry', orderID: orderId, ...retry }, 'operator asked the reconciler to try again');
     return { orderID: orderId, scheduled: true };
   }
 

@@ -18,8 +18,8 @@ interface Check {
   problems: string;
 }
 
-// Statuses in which the order's points were credited and not yet refunded.
-const CREDITED = `('Paid', 'Canceling', 'CancelUnknown')`;
+// Statuses in which the order's points were credited and not all refunded.
+const CREDITED = `('Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown')`;
 
 const CHECKS: Check[] = [
   {
@@ -33,9 +33,10 @@ const CHECKS: Check[] = [
       SELECT format('wallet %s: balance %s, held %s (negative, or more held than owned)', user_id, balance, held_points)
       FROM wallets WHERE balance < 0 OR held_points < 0 OR held_points > balance
       UNION ALL
-      SELECT format('wallet %s: holds %s points but its orders being canceled hold %s', w.user_id, w.held_points, COALESCE(h.held, 0))
+      SELECT format('wallet %s: holds %s points but its cancels in flight hold %s', w.user_id, w.held_points, COALESCE(h.held, 0))
       FROM wallets w LEFT JOIN (
-        SELECT user_id, SUM(point_amount) AS held FROM payment_orders WHERE status IN ('Canceling', 'CancelUnknown') GROUP BY user_id
+        SELECT o.user_id, SUM(c.point_amount) AS held FROM order_cancels c JOIN payment_orders o ON o.id = c.order_id
+        WHERE c.status = 'Requested' GROUP BY o.user_id
       ) h USING (user_id)
       WHERE w.held_points <> COALESCE(h.held, 0)`,
   },
@@ -44,14 +45,19 @@ const CHECKS: Check[] = [
     count: 'SELECT count(*) FROM ledger_entries',
     problems: `
       SELECT format('ledger row %s of order %s belongs to user %s, the order to user %s', l.id, l.order_id, l.user_id, o.user_id) AS problem
-      FROM ledger_entries l JOIN payment_orders o ON o.id = l.order_id WHERE l.user_id <> o.user_id`,
+      FROM ledger_entries l JOIN payment_orders o ON o.id = l.order_id WHERE l.user_id <> o.user_id
+      UNION ALL
+      SELECT format('ledger row %s (%s points) refunds cancel #%s of order %s, which is %s', l.id, l.amount, l.cancel_seq, l.order_id,
+                    COALESCE(format('%s, %s points', c.status, c.point_amount), 'missing'))
+      FROM ledger_entries l LEFT JOIN order_cancels c ON c.order_id = l.order_id AND c.seq = l.cancel_seq
+      WHERE l.type = 'CANCEL' AND (c.id IS NULL OR c.status <> 'Done' OR c.point_amount <> -l.amount)`,
   },
   {
     name: 'orders',
     count: 'SELECT count(*) FROM payment_orders',
     problems: `
       WITH rows AS (
-        SELECT o.id, o.status, o.point_amount,
+        SELECT o.id, o.status, o.amount, o.point_amount, o.canceled_amount, o.canceled_points,
           count(l.id) FILTER (WHERE l.type = 'CHARGE') AS charges,
           COALESCE(SUM(l.amount) FILTER (WHERE l.type = 'CHARGE'), 0) AS charged,
           count(l.id) FILTER (WHERE l.type = 'CANCEL') AS cancels,
@@ -59,14 +65,27 @@ const CHECKS: Check[] = [
           count(l.id) FILTER (WHERE l.type NOT IN ('CHARGE', 'CANCEL')) AS others
         FROM payment_orders o LEFT JOIN ledger_entries l ON l.order_id = o.id
         GROUP BY o.id
+      ), cancels AS (
+        SELECT order_id,
+          count(*) FILTER (WHERE status = 'Done') AS done,
+          COALESCE(SUM(amount) FILTER (WHERE status = 'Done'), 0) AS done_amount,
+          COALESCE(SUM(point_amount) FILTER (WHERE status = 'Done'), 0) AS done_points,
+          count(*) FILTER (WHERE status = 'Requested') AS in_flight
+        FROM order_cancels GROUP BY order_id
       )
-      SELECT format('order %s (%s, %s points): %s CHARGE row(s) of %s, %s CANCEL row(s) of %s, %s other row(s)',
-                    id, status, point_amount, charges, charged, cancels, refunded, others) AS problem
-      FROM rows
+      SELECT format('order %s (%s, %s KRW, %s points, canceled %s KRW %s points): %s CHARGE row(s) of %s, %s CANCEL row(s) of %s, '
+                    || '%s other row(s); %s completed cancel(s) of %s KRW %s points, %s in flight',
+                    id, status, amount, point_amount, canceled_amount, canceled_points, charges, charged, cancels, refunded, others,
+                    COALESCE(done, 0), COALESCE(done_amount, 0), COALESCE(done_points, 0), COALESCE(in_flight, 0)) AS problem
+      FROM rows LEFT JOIN cancels ON cancels.order_id = rows.id
       WHERE NOT CASE
-        WHEN status IN ${CREDITED} THEN charges = 1 AND charged = point_amount AND cancels = 0 AND others = 0
-        WHEN status = 'Canceled' THEN charges = 1 AND charged = point_amount AND cancels = 1 AND refunded = -point_amount AND others = 0
-        ELSE charges = 0 AND cancels = 0 AND others = 0
+        WHEN status IN ${CREDITED.replace(')', ", 'Canceled')")} THEN
+          charges = 1 AND charged = point_amount AND others = 0
+          AND cancels = COALESCE(done, 0) AND refunded = -COALESCE(done_points, 0)
+          AND canceled_amount = COALESCE(done_amount, 0) AND canceled_points = COALESCE(done_points, 0)
+          AND COALESCE(in_flight, 0) = CASE WHEN status IN ('Canceling', 'CancelUnknown') THEN 1 ELSE 0 END
+          AND (status <> 'Canceled' OR (canceled_amount = amount AND canceled_points = point_amount))
+        ELSE charges = 0 AND cancels = 0 AND others = 0 AND COALESCE(done, 0) = 0 AND COALESCE(in_flight, 0) = 0
       END`,
   },
   {
@@ -77,10 +96,14 @@ const CHECKS: Check[] = [
       FROM payment_orders
       WHERE status IN ('WaitingForDeposit', ${CREDITED.slice(1, -1)}, 'Canceled') AND (danal_transaction_id IS NULL OR approved_at IS NULL)
       UNION ALL
-      SELECT format('order %s is Canceled without Danal cancel transaction id or cancel time', id)
-      FROM payment_orders o WHERE status = 'Canceled' AND (canceled_at IS NULL OR (danal_cancel_transaction_id IS NULL
-        -- A repeated cancel that Danal answered "already canceled" gets no cancel id back.
-        AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.type = 'reconcile.already_canceled')))`,
+      SELECT format('cancel #%s of order %s is done without Danal cancel transaction id', c.seq, c.order_id)
+      FROM order_cancels c WHERE c.status = 'Done' AND c.danal_cancel_transaction_id IS NULL
+        -- A repeated cancel that Danal answered "already canceled" gets no cancel id back, nor
+        -- does one an operator found refunded in Danal's console. (Events from before partial
+        -- cancels existed name no cancel: the order had only one.)
+        AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = c.order_id
+                        AND e.type IN ('reconcile.already_canceled', 'reconcile.operator_refunded')
+                        AND COALESCE((e.detail->>'cancelSeq')::int, 1) = c.seq)`,
   },
   {
     name: 'deposit notifications',
@@ -104,7 +127,8 @@ const SANDBOX_CHECK: Check = {
                   COALESCE(format('%s, approved %s, canceled %s', t.status, t.approved_amount, t.canceled_amount), 'no such transaction')) AS problem
     FROM payment_orders o LEFT JOIN danal_sandbox.transactions t ON t.transaction_id = o.danal_transaction_id
     WHERE o.danal_transaction_id IS NOT NULL AND NOT CASE
-      WHEN o.status = 'Paid' THEN t.status IN ('APPROVED', 'DEPOSITED') AND t.approved_amount = o.amount AND t.canceled_amount = 0
+      WHEN o.status IN ('Paid', 'PartialCanceled') THEN t.status IN ('APPROVED', 'DEPOSITED') AND t.approved_amount = o.amount
+                                                      AND t.canceled_amount = o.canceled_amount
       WHEN o.status = 'WaitingForDeposit' THEN t.status = 'ISSUED'
       WHEN o.status = 'Canceled' THEN t.status = 'CANCELED' AND t.canceled_amount = t.approved_amount
       WHEN o.status = 'Failed' THEN t.status IS NULL OR t.status IN ('AUTHENTICATED', 'CANCELED') OR t.canceled_amount = t.approved_amount

@@ -21,7 +21,10 @@ export const webhooksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 const eventIdParam = z.uuid('must be a webhook event id (UUID)');
-export const retryBody = z.strictObject({ approvedAmount: z.number().int().positive().max(100_000_000).optional() });
+export const retryBody = z.strictObject({
+  approvedAmount: z.number().int().positive().max(100_000_000).optional().describe("for an unknown confirm: what Danal's console shows as approved"),
+  cancelOutcome: z.enum(['refunded', 'not_refunded']).optional().describe("for an unknown cancel: whether Danal's console shows it refunded"),
+});
 
 export function adminRouter(admin: AdminService, guards: RequestHandler[]): Router {
   const router = Router();
@@ -44,7 +47,7 @@ export function adminRouter(admin: AdminService, guards: RequestHandler[]): Rout
   router.post('/orders/:orderID/reconcile', async (req, res) => {
     const orderId = parse(orderIdParam, req.params.orderID, 'orderID');
     const body = parse(retryBody, req.body ?? {}); // the body is optional
-    res.json({ success: true, data: await admin.retryResolution(orderId, body.approvedAmount) });
+    res.json({ success: true, data: await admin.retryResolution(orderId, body) });
   });
   router.get('/webhooks', async (req, res) => {
     const { state, limit } = parse(webhooksQuery, req.query, 'query');

@@ -47,9 +47,12 @@ export const paymentObject = z
     expiresAt: dateTime,
     approvedAt: dateTime.nullable(),
     canceledAt: dateTime.nullable(),
+    canceledAmount: money.describe('refunded so far, over all cancels'),
+    canceledPoints: points.describe('points taken back so far'),
     cancels: z.array(
       z.object({
         cancelAmount: money,
+        cancelPoints: points,
         cancelReason: z.string().nullable(),
         taxFreeAmount: money,
         refundableAmount: money,
@@ -57,7 +60,7 @@ export const paymentObject = z
         transactionKey: z.string().nullable(),
       }),
     ),
-    isPartialCancelable: z.boolean(),
+    isPartialCancelable: z.boolean().describe('whether POST /api/payment/cancel accepts an amount below balanceAmount (not for virtual accounts)'),
     failure: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
     virtualAccount: virtualAccount.nullable(),
   })
@@ -99,7 +102,16 @@ export const responses = {
       z.object({ orderID: z.string(), status: z.literal('WaitingForDeposit'), pointAmount: points, virtualAccount: virtualAccount.nullable() }),
     ]),
   ),
-  canceled: ok(z.object({ orderID: z.string(), status: z.literal('Canceled'), canceledAmount: money, balance: points })),
+  canceled: ok(
+    z.object({
+      orderID: z.string(),
+      status: z.enum(['Canceled', 'PartialCanceled']).describe('Canceled once nothing remains to refund'),
+      canceledAmount: money.describe('refunded by this cancel'),
+      canceledPoints: points.describe('taken back from the wallet by this cancel'),
+      balanceAmount: money.describe('what can still be canceled'),
+      balance: points.describe('the wallet balance after the cancel'),
+    }),
+  ),
   order: ok(paymentObject),
   orders: ok(z.object({ orders: z.array(paymentObject), nextCursor: cursor })),
   wallet: ok(z.object({ balance: points, heldPoints: points, availableBalance: points, entries: z.array(ledgerEntry) })),

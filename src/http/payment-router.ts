@@ -26,6 +26,13 @@ export const confirmBody = z.strictObject({
 
 export const cancelBody = z.strictObject({
   orderID: orderIdField,
+  amount: z
+    .number({ error: 'must be a number of KRW' })
+    .int('must be a whole number of KRW')
+    .positive('must be at least 1 KRW')
+    .max(1_000_000_000, 'must be at most 1000000000 KRW')
+    .optional()
+    .describe('KRW to refund (a partial cancel); without it, everything that remains is canceled'),
   reason: plainText(200).optional(),
 });
 

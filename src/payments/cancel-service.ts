@@ -1,14 +1,18 @@
-// Full cancel of a Paid order. The order of steps is what keeps money and
-// points together: (1) hold the points and mark the order Canceling in one
-// transaction, (2) ask Danal to refund with no lock held, (3) on a refund take
-// the held points out; on a refusal release them; on an unknown outcome keep
-// them held for the reconciler.
+// Cancel of a paid order, in full or in part. The order of steps is what
+// keeps money and points together: (1) hold the points, write the cancel and
+// mark the order Canceling in one transaction, (2) ask Danal to refund with no
+// lock held, (3) on a refund take the held points out; on a refusal release
+// them; on an unknown outcome keep them held for the reconciler.
+// One cancel per order is in flight at a time (the Canceling status, and a
+// unique index on order_cancels), so concurrent partial cancels can never
+// refund more than what remains: the second one is answered 409.
 import type { Db } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
 import { AppError, conflict } from '../lib/errors.js';
 import { DanalError, DanalUnavailableError, type DanalGateway } from '../danal/danal-gateway.js';
 import { holdPoints } from '../wallet/wallet-ledger.js';
-import { completeCancel, restorePaid } from './cancel-steps.js';
+import { beginCancel, type NewCancel, type OrderCancel } from './cancel-repository.js';
+import { completeCancel, restoreUncanceled } from './cancel-steps.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
 import { DANAL_METHOD_OF } from './order-policy.js';
@@ -16,66 +20,132 @@ import { statusCode } from './order-status.js';
 import { danalFailure, danalUnavailable, outcomeUnknown } from './danal-failures.js';
 import { crashPoint } from '../lib/crash-points.js';
 
+export interface CancelRequest {
+  orderID: string;
+  /** KRW to refund; without it, everything that remains. */
+  amount?: number;
+  reason?: string;
+}
+
+const CANCELABLE = new Set(['Paid', 'PartialCanceled']);
+
+/** What can still be refunded on an order. */
+export const remainingAmount = (order: Order) => order.amount - order.canceledAmount;
+
+function notCancelable(order: Order) {
+  return conflict(
+    statusCode(order.status),
+    order.status === 'Canceling' || order.status === 'CancelUnknown'
+      ? `Order ${order.id} has a cancel in progress; try again once it has finished`
+      : `Only Paid or PartialCanceled orders can be canceled; order ${order.id} is ${order.status}`,
+  );
+}
+
+/**
+ * The cancel the request asks for, checked against the order as it is now:
+ * its amount, its points (in proportion to the order, the last cancel taking
+ * what remains) and Danal's cancel type.
+ */
+export function planCancel(order: Order, request: CancelRequest): NewCancel {
+  if (!CANCELABLE.has(order.status)) throw notCancelable(order);
+  const remaining = remainingAmount(order);
+  const amount = request.amount ?? remaining;
+  if (amount > remaining) {
+    throw conflict('CANCEL_AMOUNT_EXCEEDS_BALANCE', `Only ${remaining} KRW of order ${order.id} can still be canceled; ${amount} KRW was asked for`);
+  }
+  const reason = request.reason ?? 'customer request';
+  if (amount === remaining) {
+    return { orderId: order.id, amount, pointAmount: order.pointAmount - order.canceledPoints, cancelType: 'C', reason };
+  }
+  if (order.paymentMethod === 'VirtualAccount') {
+    throw conflict('PARTIAL_CANCEL_NOT_SUPPORTED', `Virtual-account payments can only be canceled in full (${remaining} KRW)`);
+  }
+  const pointAmount = Math.floor((amount * order.pointAmount) / order.amount);
+  if (pointAmount < 1) {
+    const smallest = Math.ceil(order.amount / order.pointAmount);
+    throw new AppError(422, 'CANCEL_AMOUNT_TOO_SMALL', `${amount} KRW is worth less than one point of this order; cancel at least ${smallest} KRW`);
+  }
+  return { orderId: order.id, amount, pointAmount, cancelType: 'P', reason };
+}
+
 export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Logger }) {
   const { db, danal, log } = deps;
 
-  const notCancelable = (order: Order) =>
-    conflict(
-      statusCode(order.status),
-      order.status === 'Canceling'
-        ? `Order ${order.id} is already being canceled`
-        : `Only Paid orders can be canceled; order ${order.id} is ${order.status}`,
-    );
-
-  async function cancel(userId: string, input: { orderID: string; reason?: string }) {
-    const order = await orders.requireOwnOrder(db, input.orderID, userId);
-    const reason = input.reason ?? 'customer request';
-    if (order.status !== 'Paid') throw notCancelable(order);
-    // 1. Reserve the points and mark the order, before Danal hears of it.
-    await db.$transaction(async (tx) => {
-      if (!(await orders.transition(tx, order.id, 'Paid', 'Canceling', { cancelReason: reason }))) {
-        throw notCancelable((await orders.findOrder(tx, order.id))!);
+  /**
+   * Step 1: the order moves to Canceling only if it is still as it was read
+   * (status and canceled amount), so a decision made on a stale read is never
+   * applied. Undefined when another request changed the order meanwhile.
+   */
+  async function begin(order: Order, plan: NewCancel): Promise<OrderCancel | undefined> {
+    return db.$transaction(async (tx) => {
+      const claimed = await orders.transition(tx, order.id, order.status, 'Canceling', { cancelReason: plan.reason }, { canceledAmount: order.canceledAmount });
+      if (!claimed) return undefined;
+      const cancel = await beginCancel(tx, plan);
+      if (!(await holdPoints(tx, order.userId, plan.pointAmount))) {
+        throw conflict('POINTS_ALREADY_USED', `The ${plan.pointAmount} points this cancel takes back are no longer all in the wallet; it cannot be canceled`);
       }
-      if (!(await holdPoints(tx, userId, order.pointAmount))) {
-        throw conflict('POINTS_ALREADY_USED', `The ${order.pointAmount} points of this order are no longer all in the wallet; it cannot be canceled`);
-      }
+      return cancel;
     });
-    // 2. Ask Danal to refund, holding no lock.
-    crashPoint('cancel.before_danal');
-    try {
-      const refund = await danal.cancel({
-        transactionId: order.danalTransactionId!,
-        method: DANAL_METHOD_OF[order.paymentMethod],
-        amount: order.amount,
-        cancelType: 'C',
-        reason,
-      });
-      // 3. Refunded: the held points leave the wallet.
-      crashPoint('cancel.after_danal');
-      const balance = await completeCancel(db, order, 'Canceling', refund);
-      crashPoint('cancel.after_commit');
-      log.info({ event: 'order.canceled', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order canceled and refunded');
-      return { orderID: order.id, status: 'Canceled' as const, canceledAmount: order.amount, balance };
-    } catch (error) {
-      return handleCancelFailure(order, error);
+  }
+
+  async function cancel(userId: string, request: CancelRequest) {
+    // A lost race re-reads the order: it may now be in flight (409) or have less left to cancel.
+    for (let attempt = 1; ; attempt += 1) {
+      const order = await orders.requireOwnOrder(db, request.orderID, userId);
+      const plan = planCancel(order, request);
+      const started = await begin(order, plan);
+      if (started) return refund(order, started);
+      if (attempt === 3) throw conflict('ORDER_CHANGED', `Order ${order.id} kept changing while this cancel was checked; read it again and retry`);
     }
   }
 
-  async function handleCancelFailure(order: Order, error: unknown): Promise<never> {
+  // 2. Ask Danal to refund, holding no lock; 3. settle what Danal said.
+  async function refund(order: Order, cancel: OrderCancel) {
+    crashPoint('cancel.before_danal');
+    try {
+      const refunded = await danal.cancel({
+        transactionId: order.danalTransactionId!,
+        method: DANAL_METHOD_OF[order.paymentMethod],
+        amount: cancel.amount,
+        cancelType: cancel.cancelType as 'C' | 'P',
+        reason: cancel.reason,
+      });
+      crashPoint('cancel.after_danal');
+      const { balance, status } = await completeCancel(db, order, cancel, 'Canceling', refunded);
+      crashPoint('cancel.after_commit');
+      log.info(
+        { event: 'order.canceled', orderID: order.id, userId: order.userId, cancelSeq: cancel.seq, amount: cancel.amount, pointAmount: cancel.pointAmount, status },
+        status === 'Canceled' ? 'order canceled and refunded' : 'part of the order canceled and refunded',
+      );
+      return {
+        orderID: order.id,
+        status,
+        canceledAmount: cancel.amount,
+        canceledPoints: cancel.pointAmount,
+        balanceAmount: remainingAmount(order) - cancel.amount,
+        balance,
+      };
+    } catch (error) {
+      return handleCancelFailure(order, cancel, error);
+    }
+  }
+
+  async function handleCancelFailure(order: Order, cancel: OrderCancel, error: unknown): Promise<never> {
     if (!(error instanceof DanalError)) throw error;
-    const logFields = { orderID: order.id, userId: order.userId, reason: error.message };
+    const logFields = { orderID: order.id, userId: order.userId, cancelSeq: cancel.seq, reason: error.message };
     if (!error.definite) {
       await orders.transition(db, order.id, 'Canceling', 'CancelUnknown', orders.recordFailure('DANAL_OUTCOME_UNKNOWN', error.message));
-      await orders.recordEvent(db, order.id, 'cancel.unknown', { reason: error.message });
+      await orders.recordEvent(db, order.id, 'cancel.unknown', { cancelSeq: cancel.seq, cancelType: cancel.cancelType, amount: cancel.amount, reason: error.message });
       log.error({ event: 'order.cancel_unknown', ...logFields }, 'cancel outcome unknown; points stay held');
       throw outcomeUnknown();
     }
     // Danal certainly did not refund: the points are the user's again.
     const failure = danalFailure(error);
-    await restorePaid(db, order, 'Canceling', failure);
+    await restoreUncanceled(db, order, cancel, 'Canceling', failure);
+    const stays = order.status;
     log.warn({ event: 'order.cancel_failed', ...logFields }, 'Danal did not cancel; points released');
-    if (error instanceof DanalUnavailableError) throw danalUnavailable('nothing was refunded and the order stays Paid');
-    throw new AppError(409, 'CANCEL_DECLINED', `Danal refused the cancel: ${failure.message || failure.code} (${failure.code}); the order stays Paid`);
+    if (error instanceof DanalUnavailableError) throw danalUnavailable(`nothing was refunded and the order stays ${stays}`);
+    throw new AppError(409, 'CANCEL_DECLINED', `Danal refused the cancel: ${failure.message || failure.code} (${failure.code}); the order stays ${stays}`);
   }
 
   return { cancel };

@@ -81,7 +81,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     if (order.danalTransactionId !== note.transactionID) return refuse(409, sourceIp, body, order.id, 'transactionID does not match the order');
     if (Number(note.amount) !== order.amount) return refuse(409, sourceIp, body, order.id, `amount ${note.amount} does not match the order's ${order.amount}`);
 
-    if (order.status === 'Paid' || order.status === 'Canceling' || order.status === 'CancelUnknown' || order.status === 'Canceled') {
+    if (['Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown', 'Canceled'].includes(order.status)) {
       return duplicate(sourceIp, body, order.id);
     }
     if (order.status !== 'WaitingForDeposit') return refuse(409, sourceIp, body, order.id, `order is ${order.status}, not WaitingForDeposit`);

@@ -31,7 +31,7 @@ const COLUMNS: [keyof Order, string][] = [
   ['danalCancelTransactionId', 'danal_cancel_transaction_id'], ['vaccountBankCode', 'vaccount_bank_code'],
   ['vaccountBankName', 'vaccount_bank_name'], ['vaccountNumber', 'vaccount_number'], ['vaccountHolder', 'vaccount_holder'],
   ['vaccountDueAt', 'vaccount_due_at'], ['failureCode', 'failure_code'], ['failureMessage', 'failure_message'],
-  ['cancelReason', 'cancel_reason'], ['requestedAt', 'requested_at'], ['expiresAt', 'expires_at'], ['approvedAt', 'approved_at'],
+  ['cancelReason', 'cancel_reason'], ['canceledAmount', 'canceled_amount'], ['canceledPoints', 'canceled_points'], ['requestedAt', 'requested_at'], ['expiresAt', 'expires_at'], ['approvedAt', 'approved_at'],
   ['canceledAt', 'canceled_at'], ['updatedAt', 'updated_at'], ['reconcileAttempts', 'reconcile_attempts'],
   ['nextReconcileAt', 'next_reconcile_at'], ['reconcileGaveUpAt', 'reconcile_gave_up_at'],
 ];

@@ -9,10 +9,12 @@ export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   Confirming: ['Paid', 'WaitingForDeposit', 'Failed', 'ConfirmUnknown', 'Pending'],
   ConfirmUnknown: ['Failed', 'Paid'],
   WaitingForDeposit: ['Paid', 'Expired'],
-  // A refused cancel returns Canceling to Paid.
+  // A refunded cancel ends in Canceled, or PartialCanceled while some amount
+  // remains; a refused one returns the order to where it was (Paid or PartialCanceled).
   Paid: ['Canceling'],
-  Canceling: ['Canceled', 'CancelUnknown', 'Paid'],
-  CancelUnknown: ['Canceled', 'Paid'],
+  PartialCanceled: ['Canceling'],
+  Canceling: ['Canceled', 'PartialCanceled', 'CancelUnknown', 'Paid'],
+  CancelUnknown: ['Canceled', 'PartialCanceled', 'Paid'],
   Failed: [],
   Expired: [],
   Canceled: [],

@@ -3,6 +3,7 @@
 // fields this API has always returned. Account numbers appear here only for
 // the owner, who must pay into the virtual account; logs never carry them.
 import type { Order } from './order-repository.js';
+import type { OrderCancel } from './cancel-repository.js';
 
 export function virtualAccountView(order: Order) {
   if (!order.vaccountNumber) return null;
@@ -15,26 +16,34 @@ export function virtualAccountView(order: Order) {
   };
 }
 
-/** What can still be refunded: the whole amount of a paid order, nothing once canceled or never paid. */
+/** Statuses in which the order was paid and part of it may remain to refund. */
+const PAID = ['Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown'];
+
+/** What can still be refunded: the amount not yet canceled of a paid order, nothing if never paid. */
 export function balanceAmount(order: Order): number {
-  return ['Paid', 'Canceling', 'CancelUnknown'].includes(order.status) ? order.amount : 0;
+  return PAID.includes(order.status) ? order.amount - order.canceledAmount : 0;
 }
 
-function cancelsOf(order: Order) {
-  if (order.status !== 'Canceled') return [];
-  return [
-    {
-      cancelAmount: order.amount,
-      cancelReason: order.cancelReason,
-      taxFreeAmount: order.taxFreeAmount,
-      refundableAmount: 0,
-      canceledAt: order.canceledAt,
-      transactionKey: order.danalCancelTransactionId,
-    },
-  ];
+/** The completed cancels, each with what remained refundable after it. */
+function cancelsView(order: Order, cancels: OrderCancel[]) {
+  let refunded = 0;
+  return cancels.map((cancel) => {
+    refunded += cancel.amount;
+    return {
+      cancelAmount: cancel.amount,
+      cancelPoints: cancel.pointAmount,
+      cancelReason: cancel.reason,
+      // Points are bought with taxable money: no tax-free part to refund.
+      taxFreeAmount: 0,
+      refundableAmount: order.amount - refunded,
+      canceledAt: cancel.completedAt,
+      transactionKey: cancel.danalCancelTransactionId,
+    };
+  });
 }
 
-export function orderView(order: Order) {
+/** `cancels`: the order's completed cancels, oldest first (cancel-repository's completedCancels). */
+export function orderView(order: Order, cancels: OrderCancel[] = []) {
   return {
     orderID: order.id,
     orderName: order.orderName,
@@ -55,8 +64,10 @@ export function orderView(order: Order) {
     expiresAt: order.expiresAt,
     approvedAt: order.approvedAt,
     canceledAt: order.canceledAt,
-    cancels: cancelsOf(order),
-    isPartialCancelable: false,
+    canceledAmount: order.canceledAmount,
+    canceledPoints: order.canceledPoints,
+    cancels: cancelsView(order, cancels),
+    isPartialCancelable: order.paymentMethod !== 'VirtualAccount',
     failure: order.failureCode ? { code: order.failureCode, message: order.failureMessage } : null,
     virtualAccount: virtualAccountView(order),
   };

@@ -14,6 +14,7 @@ import type { Order } from './order-repository.js';
 import { CONFIRM_METHOD_OF, DANAL_METHOD_OF, amountProblem, newOrderId, pointsFor, receiptSplit, type OrderPolicy } from './order-policy.js';
 import { statusCode } from './order-status.js';
 import { orderView, virtualAccountView } from './order-view.js';
+import { completedCancels } from './cancel-repository.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { pageOfOrders } from './order-pages.js';
 
@@ -229,7 +230,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   }
 
   async function getOrder(userId: string, orderId: string) {
-    return orderView(await loadOwnOrder(userId, orderId));
+    const order = await loadOwnOrder(userId, orderId);
+    const cancels = order.canceledAmount > 0 ? await completedCancels(db, [order.id]) : new Map();
+    return orderView(order, cancels.get(order.id) ?? []);
   }
 
   /** One page of the user's orders, newest first; `cursor` is the previous page's nextCursor. */

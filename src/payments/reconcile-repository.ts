@@ -125,25 +125,50 @@ export async function approvalOnRecord(db: Db, orderId: string): Promise<{ trans
 /** Anything that runs SQL: the service's pool, or an operator script's client. */
 type Queryable = Pick<import('pg').Pool, 'query'>;
 
+/** What an operator read in Danal's console about a cancel whose outcome was unknown. */
+export type CancelRuling = 'refunded' | 'not_refunded';
+
+export interface OperatorRetry {
+  /** For an unknown confirm: what Danal approved (the net cancel returns exactly that). */
+  approvedAmount?: number;
+  /** For an unknown cancel: whether Danal refunded it. */
+  cancelOutcome?: CancelRuling;
+}
+
 /**
- * An operator's retry: the order gets a fresh set of attempts at the next sweep,
- * and, when given, the amount Danal's console shows as approved (the net cancel
- * then returns exactly that). False when the order is not in an unknown state.
+ * An operator's retry: the order gets a fresh set of attempts at the next
+ * sweep, with what the operator read in Danal's console, when given (recorded
+ * in the order's history, where the reconciler reads it). False when the order
+ * is not in an unknown state.
  */
-export async function rearm(db: Queryable, orderId: string, approvedAmount?: number, by = 'operator'): Promise<boolean> {
+export async function rearm(db: Queryable, orderId: string, retry: OperatorRetry = {}, by = 'operator'): Promise<boolean> {
   const { rowCount } = await db.query(
     `WITH again AS (
        UPDATE payment_orders SET reconcile_gave_up_at = NULL, reconcile_attempts = 0, next_reconcile_at = now()
-       WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id, danal_transaction_id
+       WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id, status, danal_transaction_id
      )
      INSERT INTO order_events (order_id, type, detail)
      SELECT id, 'reconcile.operator_retry',
-            jsonb_build_object('by', $3::text) || CASE WHEN $2::bigint IS NULL THEN '{}'::jsonb
+            jsonb_build_object('by', $3::text)
+            || CASE WHEN $2::bigint IS NULL OR status <> 'ConfirmUnknown' THEN '{}'::jsonb
                  ELSE jsonb_build_object('approval', jsonb_build_object('transactionId', danal_transaction_id, 'amount', $2::bigint)) END
+            || CASE WHEN $4::text IS NULL OR status <> 'CancelUnknown' THEN '{}'::jsonb
+                 ELSE jsonb_build_object('cancelOutcome', $4::text, 'cancelSeq',
+                        (SELECT seq FROM order_cancels c WHERE c.order_id = again.id AND c.status = 'Requested')) END
      FROM again`,
-    [orderId, approvedAmount ?? null, by],
+    [orderId, retry.approvedAmount ?? null, by, retry.cancelOutcome ?? null],
   );
   return rowCount === 1;
+}
+
+/** The operator's word on the order's cancel number `seq`, if one was given. */
+export async function operatorCancelRuling(db: Db, orderId: string, seq: number): Promise<CancelRuling | undefined> {
+  const { rows } = await db.pool.query<{ outcome: CancelRuling }>(
+    `SELECT detail->>'cancelOutcome' AS outcome FROM order_events
+     WHERE order_id = $1 AND type = 'reconcile.operator_retry' AND (detail->>'cancelSeq')::int = $2 ORDER BY id DESC LIMIT 1`,
+    [orderId, seq],
+  );
+  return rows[0]?.outcome;
 }
 
 /** Orders whose outcome at Danal is not settled: those left for an operator first, then by age. */

@@ -3,16 +3,22 @@
 // (danal-api.md section 7), so the only way to settle an unknown is to act:
 // - ConfirmUnknown: cancel the Danal transaction (net cancel) and fail the
 //   order. Nothing is credited by assumption; money Danal may have taken goes back.
-// - CancelUnknown: send the same cancel again until Danal answers definitely.
+// - CancelUnknown: send the same cancel again until Danal answers definitely,
+//   when that is safe: a cancel of everything that remains (cancelType C)
+//   cannot refund twice, since a repeat finds nothing left. A partial cancel
+//   (P) repeated after a lost success would refund its amount again, so it
+//   waits for an operator, who reads Danal's console and says what happened.
 // Attempts back off exponentially; when they run out the order waits for an
 // operator (npm run ops:stuck). Every step is an order_events row.
 import type { Db } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
 import { DanalDeclinedError, DanalError, type DanalGateway, type DanalMethod } from '../danal/danal-gateway.js';
 import { danalFailure } from './danal-failures.js';
-import { completeCancel, restorePaid } from './cancel-steps.js';
+import { completeCancel, restoreUncanceled } from './cancel-steps.js';
+import { inFlightCancel } from './cancel-repository.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
+import type { OrderCancel } from './cancel-repository.js';
 import * as repo from './reconcile-repository.js';
 
 // Danal's answers that settle a net cancel. Danal's real codes are not
@@ -103,25 +109,43 @@ export function createReconciler(deps: { db: Db; danal: DanalGateway; log: Logge
 
   /** The cancel again: Danal refunds, says it already has, or refuses for certain. */
   async function settleCancel(order: Order): Promise<void> {
+    const cancel = await inFlightCancel(db, order.id);
+    if (!cancel) throw new Error(`order ${order.id} is CancelUnknown without a cancel in flight`);
+    const ruling = await repo.operatorCancelRuling(db, order.id, cancel.seq);
+    if (ruling === 'refunded') {
+      await completeCancel(db, order, cancel, 'CancelUnknown', { cancelTransactionId: null, canceledAt: now() }, { type: 'reconcile.operator_refunded', detail: {} });
+    } else if (ruling === 'not_refunded') {
+      await restoreUncanceled(db, order, cancel, 'CancelUnknown', { code: 'NOT_REFUNDED', message: "an operator found in Danal's console that nothing was refunded" }, { type: 'reconcile.operator_not_refunded', detail: {} });
+    } else if (cancel.cancelType === 'P') {
+      throw new NeedsOperator(
+        `The partial cancel #${cancel.seq} of ${cancel.amount} KRW cannot be sent again safely. Check in Danal's console whether it was refunded, then: ` +
+          `npm run ops:stuck -- --retry ${order.id} --cancel-outcome refunded|not-refunded`,
+      );
+    } else {
+      await repeatCancel(order, cancel);
+    }
+    log.warn({ event: 'order.reconciled', orderID: order.id, userId: order.userId, cancelSeq: cancel.seq }, 'unknown cancel settled');
+  }
+
+  async function repeatCancel(order: Order, cancel: OrderCancel): Promise<void> {
     try {
       const refund = await danal.cancel({
         transactionId: order.danalTransactionId!,
         method: order.danalMethod as DanalMethod,
-        amount: order.amount,
+        amount: cancel.amount,
         cancelType: 'C',
-        reason: order.cancelReason ?? 'customer request',
+        reason: cancel.reason,
       });
-      await completeCancel(db, order, 'CancelUnknown', refund, { type: 'reconcile.canceled', detail: { cancelTransactionId: refund.cancelTransactionId } });
+      await completeCancel(db, order, cancel, 'CancelUnknown', refund, { type: 'reconcile.canceled', detail: { cancelTransactionId: refund.cancelTransactionId } });
     } catch (error) {
       if (!(error instanceof DanalDeclinedError)) throw error;
       if (error.code === ALREADY_CANCELED) {
         // The earlier attempt went through; Danal does not repeat its cancel id.
-        await completeCancel(db, order, 'CancelUnknown', { cancelTransactionId: null, canceledAt: now() }, { type: 'reconcile.already_canceled', detail: { danalCode: error.code } });
+        await completeCancel(db, order, cancel, 'CancelUnknown', { cancelTransactionId: null, canceledAt: now() }, { type: 'reconcile.already_canceled', detail: { danalCode: error.code } });
       } else {
-        await restorePaid(db, order, 'CancelUnknown', danalFailure(error), { type: 'reconcile.cancel_refused', detail: { danalCode: error.code, danalMessage: error.danalMessage } });
+        await restoreUncanceled(db, order, cancel, 'CancelUnknown', danalFailure(error), { type: 'reconcile.cancel_refused', detail: { danalCode: error.code, danalMessage: error.danalMessage } });
       }
     }
-    log.warn({ event: 'order.reconciled', orderID: order.id, userId: order.userId }, 'unknown cancel settled');
   }
 
   /** One attempt at one order: settled, retried later, or left for an operator. */

@@ -1,6 +1,7 @@
 // Every balance change: one conditional UPDATE of the wallet and one ledger
 // row, always inside the caller's transaction. The database refuses a second
-// CHARGE or CANCEL for an order (unique index) and a negative balance (CHECK).
+// CHARGE for an order or a second CANCEL row for one of its cancels (unique
+// index), and a negative balance (CHECK).
 import type { Db, Tx } from '../db/prisma.js';
 import { conflict } from '../lib/errors.js';
 
@@ -13,8 +14,8 @@ export interface LedgerView {
   createdAt: Date;
 }
 
-async function append(tx: Tx, userId: string, orderId: string | null, type: 'CHARGE' | 'CANCEL' | 'SPEND', amount: number, balanceAfter: bigint) {
-  await tx.ledgerEntry.create({ data: { userId, orderId, type, amount, balanceAfter } });
+async function append(tx: Tx, userId: string, orderId: string | null, type: 'CHARGE' | 'CANCEL' | 'SPEND', amount: number, balanceAfter: bigint, cancelSeq = 0) {
+  await tx.ledgerEntry.create({ data: { userId, orderId, type, amount, balanceAfter, cancelSeq } });
   return Number(balanceAfter);
 }
 
@@ -72,14 +73,14 @@ export async function releaseHold(tx: Tx, userId: string, points: number): Promi
   if (released !== 1) throw new Error(`wallet of ${userId} holds fewer than ${points} points`);
 }
 
-/** Danal refunded: the reserved points leave the wallet. Returns the new balance. */
-export async function debitHeldForCancel(tx: Tx, userId: string, orderId: string, points: number): Promise<number> {
+/** Danal refunded the order's cancel number `cancelSeq`: its reserved points leave the wallet. Returns the new balance. */
+export async function debitHeldForCancel(tx: Tx, userId: string, orderId: string, cancelSeq: number, points: number): Promise<number> {
   const rows = await tx.$queryRaw<{ balance: bigint }[]>`
     UPDATE wallets SET balance = balance - ${points}, held_points = held_points - ${points}, updated_at = now()
     WHERE user_id = ${userId}::uuid AND held_points >= ${points}
     RETURNING balance`;
   if (rows.length !== 1) throw new Error(`wallet of ${userId} holds fewer than ${points} points`);
-  return append(tx, userId, orderId, 'CANCEL', -points, rows[0]!.balance);
+  return append(tx, userId, orderId, 'CANCEL', -points, rows[0]!.balance, cancelSeq);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Db } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
 import { orderFromJson } from '../payments/order-repository.js';
 import { orderView } from '../payments/order-view.js';
+import { cancelFromJson } from '../payments/cancel-repository.js';
 import { sign } from './signature.js';
 
 export interface WebhookSettings {
@@ -30,9 +31,15 @@ interface DueDelivery {
   snapshot: Record<string, unknown>;
 }
 
+/** The payment object as it was at the event: the order row and its completed cancels, as the outbox trigger saved them. */
+function snapshotView(snapshot: Record<string, unknown>) {
+  const cancels = Array.isArray(snapshot.cancels) ? (snapshot.cancels as Record<string, unknown>[]).map(cancelFromJson) : [];
+  return orderView(orderFromJson(snapshot), cancels);
+}
+
 /** The body of an event: the same bytes on every attempt. */
 export function eventBody(event: { event_type: string; created_at: Date; snapshot: Record<string, unknown> }): string {
-  return JSON.stringify({ eventType: event.event_type, createdAt: event.created_at.toISOString(), data: orderView(orderFromJson(event.snapshot)) });
+  return JSON.stringify({ eventType: event.event_type, createdAt: event.created_at.toISOString(), data: snapshotView(event.snapshot) });
 }
 
 export function createWebhookDispatcher(deps: { db: Db; log: Logger; settings: WebhookSettings }) {

@@ -61,7 +61,7 @@ describe('npm run audit:ledger', () => {
     const damaged = await runAudit();
     expect(damaged.code).toBe(1);
     expect(damaged.output).toContain(`wallet ${user.userId}: balance 40500 but its ledger sums to 40000`);
-    expect(damaged.output).toContain(`order ${paid.orderID} (Failed, 10000 points): 1 CHARGE row(s) of 10000`);
+    expect(damaged.output).toContain(`order ${paid.orderID} (Failed, 10000 KRW, 10000 points, canceled 0 KRW 0 points): 1 CHARGE row(s) of 10000`);
     expect(damaged.output).toContain(`order ${va.orderID} is Paid but Danal has CANCELED`);
     expect(damaged.output).toContain(`order ${paid.orderID} is Failed but Danal has APPROVED`);
     expect(damaged.output).toContain('4 discrepancies');

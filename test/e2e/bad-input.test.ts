@@ -134,7 +134,8 @@ describe('bad input on confirm, cancel and order lookup', () => {
   it.each([
     ['an empty reason', { reason: '' }, 'reason'],
     ['an over-long reason', { reason: 'r'.repeat(201) }, 'reason'],
-    ['an unknown field', { amount: 5000 }, 'amount'],
+    ['an unknown field', { pointAmount: 5000 }, 'pointAmount'],
+    ['an amount given as a string', { amount: '5000' }, 'amount'],
     ['a reason with a NUL byte', { reason: 'a\u0000b' }, 'reason'],
     ['a reason with a newline', { reason: 'line\nbreak' }, 'reason'],
   ])('cancel refuses %s', async (_what, extra, field) => {

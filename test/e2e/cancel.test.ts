@@ -15,7 +15,7 @@ describe('cancel', () => {
     const user = await newUser(t);
     const order = await paidOrder(t, user);
     const res = await cancel(user, order.orderID, { reason: 'changed my mind' }).expect(200);
-    expect(res.body.data).toEqual({ orderID: order.orderID, status: 'Canceled', canceledAmount: 10_000, balance: 0 });
+    expect(res.body.data).toEqual({ orderID: order.orderID, status: 'Canceled', canceledAmount: 10_000, canceledPoints: 10_000, balanceAmount: 0, balance: 0 });
 
     const danal = await sandboxTransaction(t, order.transactionId);
     expect(danal).toMatchObject({ status: 'CANCELED', canceledAmount: 10_000 });

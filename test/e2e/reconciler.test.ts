@@ -35,6 +35,7 @@ const JOBS = {
   RECONCILE_STALE_AFTER_MS: '3000',
   JOBS_STALE_AFTER_SECONDS: '5',
 };
+const ADMIN_KEY = 'reconciler-test-admin-key-0123456789abcdef';
 // The sandbox answers this late: after the service's 1 s Danal timeout.
 const LATE = 2_500;
 
@@ -43,7 +44,7 @@ let database: { url: string; drop(): Promise<void> };
 
 beforeAll(async () => {
   database = await ownDatabase('reconciler');
-  t = await startTestServer(JOBS, database.url);
+  t = await startTestServer({ ...JOBS, ADMIN_API_KEYS: ADMIN_KEY }, database.url);
 });
 
 afterAll(async () => {
@@ -206,6 +207,56 @@ describe('what only an operator can settle', () => {
   });
 });
 
+describe('unknown partial cancels', () => {
+  it('are never sent twice: the operator says Danal refunded, and the part is taken back once', async () => {
+    const user = await newUser(t);
+    const paid = await paidOrder(t, user, 10_000);
+    // Danal refunds, but the answer comes after the service stopped waiting.
+    await injectFault(t, { operation: 'cancel', kind: 'timeout', orderId: paid.orderID, delayMs: LATE });
+    await cancel(t, user, paid.orderID, { amount: 4_000 }).expect(504);
+    expect(await walletOf(t, user)).toMatchObject({ balance: 10_000, heldPoints: 4_000, availableBalance: 6_000 });
+
+    // Repeating a part could refund it twice: the reconciler hands it to an operator at once.
+    const events = await waitFor(() => eventsOf(t, paid.orderID), (e) => e.includes('reconcile.gave_up'));
+    expect(events).toEqual(['cancel.unknown', 'reconcile.gave_up']);
+    const listed = await opsStuck();
+    expect(listed.output).toContain(`${paid.orderID}  CancelUnknown`);
+    expect(listed.output).toContain(`--retry ${paid.orderID} --cancel-outcome refunded|not-refunded`);
+    expect(await opsStuck('--retry', paid.orderID, '--cancel-outcome', 'maybe')).toMatchObject({ code: 2 });
+
+    // Danal's console shows the refund.
+    expect(await opsStuck('--retry', paid.orderID, '--cancel-outcome', 'refunded')).toMatchObject({ code: 0 });
+    expect(await settled(user, paid.orderID, 'PartialCanceled')).toMatchObject({ balanceAmount: 6_000, canceledAmount: 4_000 });
+    expect(await walletOf(t, user)).toMatchObject({ balance: 6_000, heldPoints: 0 });
+    expect(await sandboxTransaction(t, paid.transactionId)).toMatchObject({ canceledAmount: 4_000, cancels: [expect.anything()] });
+
+    // The rest, lost too: a cancel of everything that remains is safe to send again.
+    await injectFault(t, { operation: 'cancel', kind: 'timeout', orderId: paid.orderID, delayMs: LATE });
+    await cancel(t, user, paid.orderID).expect(504);
+    await settled(user, paid.orderID, 'Canceled');
+    expect(await walletOf(t, user)).toMatchObject({ balance: 0, heldPoints: 0 });
+    expect(await sandboxTransaction(t, paid.transactionId)).toMatchObject({ status: 'CANCELED', canceledAmount: 10_000 });
+    expect((await eventsOf(t, paid.orderID)).slice(-2)).toEqual(['cancel.unknown', 'reconcile.already_canceled']);
+  });
+
+  it('the operator says Danal did not refund: the order is as it was and its points are free', async () => {
+    const user = await newUser(t);
+    const paid = await paidOrder(t, user, 10_000);
+    // The request is lost before Danal processed it.
+    await injectFault(t, { operation: 'cancel', kind: 'server_error', orderId: paid.orderID });
+    await cancel(t, user, paid.orderID, { amount: 4_000 }).expect(504);
+    await waitFor(() => eventsOf(t, paid.orderID), (e) => e.includes('reconcile.gave_up'));
+
+    const res = await t.api.post(`/api/admin/orders/${paid.orderID}/reconcile`).set('Authorization', `Basic ${ADMIN_KEY}`).send({ cancelOutcome: 'not_refunded' });
+    expect(res.status).toBe(200);
+    const order = await settled(user, paid.orderID, 'Paid');
+    expect(order).toMatchObject({ balanceAmount: 10_000, cancels: [], failure: { code: 'NOT_REFUNDED' } });
+    expect(await walletOf(t, user)).toMatchObject({ balance: 10_000, heldPoints: 0 });
+    expect((await sandboxTransaction(t, paid.transactionId)).cancels).toHaveLength(0);
+    await cancel(t, user, paid.orderID, { amount: 4_000 }).expect(200);
+  });
+});
+
 describe('expiry', () => {
   it('a Pending order past its expiry becomes Expired and can no longer be confirmed', async () => {
     const user = await newUser(t);
@@ -251,6 +302,7 @@ describe('orders a lost request left in flight', () => {
       await c.query('BEGIN');
       await c.query(`UPDATE payment_orders SET status = 'Canceling', updated_at = now() - interval '1 minute' WHERE id = $1`, [canceling.orderID]);
       await c.query(`UPDATE wallets SET held_points = held_points + 20000 WHERE user_id = $1`, [user.userId]);
+      await c.query(`INSERT INTO order_cancels (order_id, seq, amount, point_amount, cancel_type, reason) VALUES ($1, 1, 20000, 20000, 'C', 'test')`, [canceling.orderID]);
       await c.query('COMMIT');
     }, database.url);
 
