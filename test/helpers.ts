@@ -241,6 +241,10 @@ export async function orderOf(t: TestServer, user: User, orderID: string) {
     status: string;
     failure: { code: string; message: string } | null;
     canceledAt: string | null;
+    balanceAmount: number;
+    canceledAmount: number;
+    isPartialCancelable: boolean;
+    cancels: { cancelAmount: number; cancelPoints: number; cancelReason: string; refundableAmount: number; transactionKey: string | null }[];
   };
 }
 

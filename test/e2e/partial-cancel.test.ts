@@ -39,7 +39,7 @@ describe('partial cancel', () => {
 
     const view = await orderOf(t, user, order.orderID);
     expect(view).toMatchObject({ status: 'PartialCanceled', totalAmount: 10_000, balanceAmount: 5_000, canceledAmount: 5_000, canceledPoints: 5_000, isPartialCancelable: true });
-    expect(view.cancels.map((c: { cancelAmount: number; refundableAmount: number; cancelReason: string }) => [c.cancelAmount, c.refundableAmount, c.cancelReason])).toEqual([
+    expect(view.cancels.map((c) => [c.cancelAmount, c.refundableAmount, c.cancelReason])).toEqual([
       [3_000, 7_000, 'one item returned'],
       [2_000, 5_000, 'customer request'],
     ]);
@@ -52,7 +52,7 @@ describe('partial cancel', () => {
     expect(danal).toMatchObject({ status: 'CANCELED', canceledAmount: 10_000 });
     expect(danal.cancels.map((c: { amount: number; cancel_type: string }) => [Number(c.amount), c.cancel_type])).toEqual([[3_000, 'P'], [2_000, 'P'], [5_000, 'C']]);
     const final = await orderOf(t, user, order.orderID);
-    expect(final.cancels.map((c: { transactionKey: string }) => c.transactionKey)).toEqual(danal.cancels.map((c: { cancel_transaction_id: string }) => c.cancel_transaction_id));
+    expect(final.cancels.map((c) => c.transactionKey)).toEqual(danal.cancels.map((c: { cancel_transaction_id: string }) => c.cancel_transaction_id));
     expect(final).toMatchObject({ balanceAmount: 0, canceledAmount: 10_000 });
     expect((await ledgerRows(t.db, order.orderID)).map((r) => [r.type, r.amount])).toEqual([['CHARGE', 10_000], ['CANCEL', -3_000], ['CANCEL', -2_000], ['CANCEL', -5_000]]);
     expect((await cancel(t, user, order.orderID, { amount: 1_000 }).expect(409)).body.error.code).toBe('ORDER_CANCELED');
