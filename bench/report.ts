@@ -14,7 +14,7 @@ export interface BenchRun {
   confirmP99Ms: number;
   peakRssMb: number;
   /** Of one core, while the flows ran: is the server or the load generator the limit? */
-  cpuPercentDuringFlows: { server: number; loadGenerator: number; machine: number };
+  cpuPercentDuringFlows: { server: number; danalSandbox: number; loadGenerator: number; machine: number };
   errors: number;
   flow: FlowRun;
   wallet: WalletRun;
@@ -46,7 +46,7 @@ export function printReport(results: Results) {
     'wallet req/s': r.wallet.requestsPerSec,
     'wallet p50/95/99': lat(r.wallet.latencyMs),
     'peak RSS MB': r.peakRssMb,
-    'CPU % server/loader/machine': `${r.cpuPercentDuringFlows.server}/${r.cpuPercentDuringFlows.loadGenerator}/${r.cpuPercentDuringFlows.machine}`,
+    'CPU % server/danal/loader/machine': `${r.cpuPercentDuringFlows.server}/${r.cpuPercentDuringFlows.danalSandbox}/${r.cpuPercentDuringFlows.loadGenerator}/${r.cpuPercentDuringFlows.machine}`,
     errors: r.errors,
   }));
   console.table(rows);

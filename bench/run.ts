@@ -68,8 +68,10 @@ async function oneFlow(base: string, user: BenchUser) {
 /** One flow with log_statement=all on the service's connections: the SQL it really sends. */
 async function captureFlowSql(db: BenchDatabase, admin: pg.Client, workDir: string) {
   await admin.query(`ALTER DATABASE ${PG.database} SET log_statement = 'all'`);
-  // Without the job engine: its polling is not part of a charge flow and would land in the capture.
-  const service = await startService(db.url, path.join(workDir, 'service-capture.log'), { jobs: false });
+  // Both started after the ALTER, so that their sessions log. Without the job engine:
+  // its polling is not part of a charge flow and would land in the capture.
+  const danal = await startService(db.url, path.join(workDir, 'danal-capture.log'), { jobs: false });
+  const service = await startService(db.url, path.join(workDir, 'service-capture.log'), { jobs: false, danalApiBase: danal.sandboxApi });
   try {
     const user = await newUser(service.url, 0);
     await oneFlow(service.url, user); // warm-up: first-use statements are not part of every flow
@@ -85,6 +87,7 @@ async function captureFlowSql(db: BenchDatabase, admin: pg.Client, workDir: stri
     return { statements, variables, ids };
   } finally {
     await service.stop();
+    await danal.stop();
     await admin.query(`ALTER DATABASE ${PG.database} RESET log_statement`);
   }
 }
@@ -118,15 +121,16 @@ async function countOrders(admin: pg.Client) {
   return Number((await admin.query('SELECT count(*) AS n FROM payment_orders')).rows[0].n);
 }
 
-async function measure(service: BenchService, users: BenchUser[], admin: pg.Client, db: BenchDatabase, scriptFile: string, concurrency: number, label: string): Promise<BenchRun> {
+async function measure(service: BenchService, danal: BenchService, users: BenchUser[], admin: pg.Client, db: BenchDatabase, scriptFile: string, concurrency: number, label: string): Promise<BenchRun> {
   const rows = await countOrders(admin);
   say(`${label}: concurrency ${concurrency}, ${seconds} s, ${rows} existing orders`);
   peakRss.reset(service.pid);
-  const cpuBefore = { server: cpuSeconds(service.pid), loader: process.cpuUsage(), machine: machineCpuTicks() };
+  const cpuBefore = { server: cpuSeconds(service.pid), danal: cpuSeconds(danal.pid), loader: process.cpuUsage(), machine: machineCpuTicks() };
   const flow: FlowRun = await runFlows(service.url, users, concurrency, seconds);
   const loaderCpu = process.cpuUsage(cpuBefore.loader);
   const cpuPercent = {
     server: Math.round(((cpuSeconds(service.pid) - cpuBefore.server) / flow.seconds) * 100),
+    danalSandbox: Math.round(((cpuSeconds(danal.pid) - cpuBefore.danal) / flow.seconds) * 100),
     loadGenerator: Math.round(((loaderCpu.user + loaderCpu.system) / 1e6 / flow.seconds) * 100),
     // Of all cores together: 100 means the machine had no CPU left.
     machine: Math.round(((machineCpuTicks().busy - cpuBefore.machine.busy) / (machineCpuTicks().total - cpuBefore.machine.total)) * 100),
@@ -180,6 +184,7 @@ async function main() {
   const db = await startBenchDatabase(path.join(workDir, 'pg'));
   const admin = new pg.Client({ connectionString: db.url });
   let service: BenchService | undefined;
+  let danal: BenchService | undefined;
   let failed = true; // until the end is reached: a failed run keeps its logs
   try {
     await admin.connect();
@@ -191,7 +196,10 @@ async function main() {
     writeFileSync(scriptFile, pgbenchScript(capture.statements, capture.variables));
     say(`captured ${capture.statements.length} statements of one charge flow → ${scriptFile}`);
 
-    service = await startService(db.url, path.join(workDir, 'service.log'), { profileDir: args.profile && path.resolve(args.profile) });
+    // Danal is another server: its sandbox runs in a process of its own, on the same
+    // database (its tables are in the schema danal_sandbox), and the service calls it over HTTP.
+    danal = await startService(db.url, path.join(workDir, 'danal.log'), { jobs: false });
+    service = await startService(db.url, path.join(workDir, 'service.log'), { profileDir: args.profile && path.resolve(args.profile), danalApiBase: danal.sandboxApi });
     const maxConcurrency = Math.max(...concurrencies, GROWTH_CONCURRENCY);
     const users: BenchUser[] = [];
     for (let i = 1; i <= maxConcurrency; i++) users.push(await newUser(service.url, i)); // as users sign up: not all at once
@@ -203,14 +211,14 @@ async function main() {
     }
 
     const runs: BenchRun[] = [];
-    for (const concurrency of concurrencies) runs.push(await measure(service, users, admin, db, scriptFile, concurrency, 'base'));
+    for (const concurrency of concurrencies) runs.push(await measure(service, danal, users, admin, db, scriptFile, concurrency, 'base'));
     let growth: { fill: Awaited<ReturnType<typeof fillExistingOrders>>; run: BenchRun; baseline: BenchRun } | undefined;
     if (rowsToFill > 0) {
-      const baseline = runs.find((r) => r.concurrency === GROWTH_CONCURRENCY) ?? (await measure(service, users, admin, db, scriptFile, GROWTH_CONCURRENCY, 'base'));
+      const baseline = runs.find((r) => r.concurrency === GROWTH_CONCURRENCY) ?? (await measure(service, danal, users, admin, db, scriptFile, GROWTH_CONCURRENCY, 'base'));
       say(`filling ${rowsToFill} existing orders and ledger rows`);
       const fill = await fillExistingOrders(admin, rowsToFill);
       say(`filled ${fill.orders} orders for ${fill.users} users in ${fill.seconds} s`);
-      growth = { fill, baseline, run: await measure(service, users, admin, db, scriptFile, GROWTH_CONCURRENCY, `+${rowsToFill} rows`) };
+      growth = { fill, baseline, run: await measure(service, danal, users, admin, db, scriptFile, GROWTH_CONCURRENCY, `+${rowsToFill} rows`) };
     }
     const explain = await explainFlow(admin, capture.statements, capture.ids);
 
@@ -240,6 +248,7 @@ async function main() {
     if (failed) say(`FAILED: ${errors} errors during the runs`);
   } finally {
     await service?.stop();
+    await danal?.stop();
     await admin.end().catch(() => {});
     await db.stop();
     if (failed) say(`logs kept in ${workDir} (service.log, service-capture.log)`);

@@ -39,23 +39,33 @@ export async function startBenchDatabase(dataDir: string): Promise<BenchDatabase
 
 export interface BenchService {
   url: string;
+  /** The Danal sandbox's API as another process reaches it. */
+  sandboxApi: string;
   pid: number;
   stop(): Promise<void>;
 }
 
 export const JWT_SECRET = randomBytes(32).toString('hex');
 
-/** `node dist/main.js` in production mode, its log written to `logFile`. */
-export async function startService(databaseUrl: string, logFile: string, options: { profileDir?: string; jobs?: boolean } = {}): Promise<BenchService> {
+/**
+ * `node dist/main.js` in production mode, its log written to `logFile`.
+ * `danalApiBase`: where its Danal calls go (another process's sandbox), as the
+ * real Danal is another server; without it, its own /sandbox/danal.
+ */
+export async function startService(
+  databaseUrl: string,
+  logFile: string,
+  options: { profileDir?: string; jobs?: boolean; danalApiBase?: string } = {},
+): Promise<BenchService> {
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
     // --cpu-prof writes a .cpuprofile when the process exits (open it in Chrome DevTools).
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, path.resolve('dist/main.js')], {
+  const start = productionStart();
+  const child: ChildProcess = spawn(process.execPath, [...start.nodeFlags, ...profile, path.resolve('dist/main.js')], {
     env: {
       PATH: process.env.PATH,
-      // As `npm start` sets it (package.json): scrypt's 16 MB blocks go back to the system when freed.
-      GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=1048576',
+      ...start.env,
       NODE_ENV: 'production',
       BENCH_ALLOW_SANDBOX: '1',
       DANAL_MODE: 'sandbox',
@@ -67,6 +77,7 @@ export async function startService(databaseUrl: string, logFile: string, options
       CHECKOUT_SUCCESS_URL: `${url}/sandbox/danal/result?status=success`,
       CHECKOUT_FAIL_URL: `${url}/sandbox/danal/result?status=fail`,
       JOBS_ENABLED: options.jobs === false ? 'false' : 'true',
+      ...(options.danalApiBase && { DANAL_API_BASE: options.danalApiBase }),
       // The load comes from one address and a few users, far past any real user's rate.
       RATE_LIMIT_AUTH_PER_ADDRESS: '10000000',
       RATE_LIMIT_LOGIN_PER_EMAIL: '10000000',
@@ -92,6 +103,7 @@ export async function startService(databaseUrl: string, logFile: string, options
   });
   return {
     url,
+    sandboxApi: `${url}/sandbox/danal`,
     pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
@@ -99,6 +111,20 @@ export async function startService(databaseUrl: string, logFile: string, options
       logStream.end();
     },
   };
+}
+
+/**
+ * What `npm start` sets before `node dist/main.js` (package.json), so that the
+ * benchmark runs the service exactly as production does: environment
+ * assignments (GLIBC_TUNABLES) and node's flags (the memory budget).
+ */
+export function productionStart(): { env: Record<string, string>; nodeFlags: string[] } {
+  const start: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start;
+  const words = start.trim().split(/\s+/);
+  const node = words.indexOf('node');
+  if (node < 0 || words.at(-1) !== 'dist/main.js') throw new Error(`package.json "start" is not "[VAR=value…] node [flags…] dist/main.js": ${start}`);
+  const env = Object.fromEntries(words.slice(0, node).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { env, nodeFlags: words.slice(node + 1, -1) };
 }
 
 /**
