@@ -45,6 +45,20 @@ for (const [name, value] of Object.entries({ flows, seed, concurrency, restarts,
 
 const say = (line: string) => console.log(`[chaos] ${line}`);
 const run = promisify(execFile);
+/** What an operator reads for an unknown confirm: the amount Danal's console shows approved. */
+const approvedAmount = (amount: number | undefined) => (amount ? ['--approved-amount', String(amount)] : []);
+
+/**
+ * What an operator reads for an unknown cancel: Danal's canceled total either
+ * includes the cancel in flight (refunded) or does not (not refunded).
+ */
+function cancelOutcome(order: { canceled_amount: number; cancel_amount: number | null }, danalCanceled: number | undefined): string[] {
+  if (order.cancel_amount === null || danalCanceled === undefined) return [];
+  if (danalCanceled === order.canceled_amount + order.cancel_amount) return ['--cancel-outcome', 'refunded'];
+  if (danalCanceled === order.canceled_amount) return ['--cancel-outcome', 'not-refunded'];
+  return [];
+}
+
 const UNSETTLED = ['Confirming', 'ConfirmUnknown', 'Canceling', 'CancelUnknown'];
 
 const workDir = await mkdtemp(path.join(tmpdir(), 'dpot-chaos-'));
@@ -114,14 +128,16 @@ try {
     let left = await settle();
     // An order the reconciler gave up on is the operator's: read Danal's console (the sandbox's
     // record) and re-arm it with the real operator command, as the README tells an operator to.
-    const forOperator = (await admin.query<{ id: string; danal_transaction_id: string }>(
-      'SELECT id, danal_transaction_id FROM payment_orders WHERE reconcile_gave_up_at IS NOT NULL',
+    const forOperator = (await admin.query<{ id: string; status: string; danal_transaction_id: string; canceled_amount: number; cancel_amount: number | null }>(
+      `SELECT o.id, o.status, o.danal_transaction_id, o.canceled_amount, c.amount AS cancel_amount
+       FROM payment_orders o LEFT JOIN order_cancels c ON c.order_id = o.id AND c.status = 'Requested'
+       WHERE o.reconcile_gave_up_at IS NOT NULL`,
     )).rows;
     for (const order of forOperator) {
       const danal = await client.call('GET', `/sandbox/danal/transactions/${order.danal_transaction_id}`);
-      const amount = danal.body?.approvedAmount ? ['--approved-amount', String(danal.body.approvedAmount)] : [];
-      await run(process.execPath, ['--import', 'tsx', 'scripts/ops-stuck.ts', '--retry', order.id, ...amount], { env: { ...process.env, DATABASE_URL: database.url } });
-      say(`operator: ${order.id} re-armed after reading Danal's record (${danal.body?.status}, approved ${danal.body?.approvedAmount ?? '-'})`);
+      const answer = order.status === 'CancelUnknown' ? cancelOutcome(order, danal.body?.canceledAmount) : approvedAmount(danal.body?.approvedAmount);
+      await run(process.execPath, ['--import', 'tsx', 'scripts/ops-stuck.ts', '--retry', order.id, ...answer], { env: { ...process.env, DATABASE_URL: database.url } });
+      say(`operator: ${order.id} (${order.status}) re-armed after reading Danal's record (${danal.body?.status}, approved ${danal.body?.approvedAmount ?? '-'}, canceled ${danal.body?.canceledAmount ?? '-'}) ${answer.join(' ')}`);
     }
     if (forOperator.length) left = await settle();
 
@@ -134,7 +150,9 @@ try {
     for (const r of results) {
       const status = r.orderId ? finalStatus.get(r.orderId) : undefined;
       if (r.toldCanceled && status !== 'Canceled') contradictions.push(`order ${r.orderId} was answered canceled but is ${status}`);
-      else if (r.toldPaid && !['Paid', 'Canceled'].includes(status ?? '')) contradictions.push(`order ${r.orderId} was answered paid but is ${status}`);
+      else if (r.toldPartiallyCanceled && !['PartialCanceled', 'Canceled'].includes(status ?? '')) {
+        contradictions.push(`order ${r.orderId} was answered partly canceled but is ${status}`);
+      } else if (r.toldPaid && !['Paid', 'PartialCanceled', 'Canceled'].includes(status ?? '')) contradictions.push(`order ${r.orderId} was answered paid but is ${status}`);
     }
     const audit = await auditLedger(admin);
 
@@ -144,7 +162,7 @@ try {
     for (const r of results) for (const a of r.answers) answers.set(a, (answers.get(a) ?? 0) + 1);
     const events = (await admin.query<{ type: string; count: string }>('SELECT type, count(*) FROM order_events GROUP BY type ORDER BY type')).rows;
 
-    say(`flows: ${flows} (${results.filter((r) => r.orderId).length} orders created; ${plans.filter((p) => p.virtualAccount).length} virtual-account, ${plans.filter((p) => p.confirmCopies > 1).length} with duplicate confirms, ${plans.filter((p) => p.cancel).length} planned cancels)`);
+    say(`flows: ${flows} (${results.filter((r) => r.orderId).length} orders created; ${plans.filter((p) => p.virtualAccount).length} virtual-account, ${plans.filter((p) => p.confirmCopies > 1).length} with duplicate confirms, ${plans.filter((p) => p.cancel).length} planned cancels, ${plans.filter((p) => p.cancel && p.partialShare).length} of them partial)`);
     say(`faults injected: ${[...faults].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (total ${[...faults.values()].reduce((a, b) => a + b, 0)})`);
     say(`operator interventions: ${forOperator.length}`);
     say(`restarts (SIGKILL): ${restarted}; client retries: ${client.networkErrors} network errors, ${client.unavailable} answers 503`);

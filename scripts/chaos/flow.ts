@@ -2,7 +2,7 @@
 // following its plan. It records what the client was told, so that the end
 // of the run can check the final state against it.
 import { randomUUID } from 'node:crypto';
-import type { ChaosClient } from './client.js';
+import type { Answer, ChaosClient } from './client.js';
 import type { FlowPlan } from './plan.js';
 
 export interface ChaosUser {
@@ -16,6 +16,8 @@ export interface FlowResult {
   toldPaid: boolean;
   /** The client was told the order is Canceled. */
   toldCanceled: boolean;
+  /** The client was told a part of the order was refunded. */
+  toldPartiallyCanceled: boolean;
   answers: number[];
 }
 
@@ -32,7 +34,7 @@ const DANAL_METHOD = (va: boolean) => (va ? 'VACCOUNT' : 'CARD');
 const CONFIRM_METHOD = (va: boolean) => (va ? 'VIRTUAL_ACCOUNT' : 'CARD');
 
 export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClient): Promise<FlowResult> {
-  const result: FlowResult = { faults: [], toldPaid: false, toldCanceled: false, answers: [] };
+  const result: FlowResult = { faults: [], toldPaid: false, toldCanceled: false, toldPartiallyCanceled: false, answers: [] };
   const token = user.token;
   const keyed = () => (plan.useIdempotencyKey ? randomUUID() : undefined);
 
@@ -85,11 +87,24 @@ export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClie
       await client.call('POST', '/sandbox/danal/faults', { body: { operation: 'cancel', orderId, ...FAULTS[plan.cancelFault]() } });
     }
     const cancelKey = keyed();
+    const part = plan.partialShare ? { amount: (plan.amount * plan.partialShare) / 4 } : {};
     const cancels = await Promise.all(
-      Array.from({ length: plan.cancelCopies }, () => client.call('POST', '/api/payment/cancel', { token, key: cancelKey, body: { orderID: orderId, reason: 'chaos' } })),
+      Array.from({ length: plan.cancelCopies }, () =>
+        client.call('POST', '/api/payment/cancel', { token, key: cancelKey, body: { orderID: orderId, ...part, reason: 'chaos' } }),
+      ),
     );
-    result.answers.push(...cancels.map((c) => c.status));
-    if (cancels.some((c) => c.status === 200)) result.toldCanceled = true;
+    noteCancels(result, cancels);
+    if (plan.partialShare && plan.cancelRest && result.toldPartiallyCanceled && !result.toldCanceled) {
+      noteCancels(result, [await client.call('POST', '/api/payment/cancel', { token, key: keyed(), body: { orderID: orderId, reason: 'chaos: the rest' } })]);
+    }
   }
   return result;
+}
+
+function noteCancels(result: FlowResult, cancels: Answer[]) {
+  result.answers.push(...cancels.map((c) => c.status));
+  for (const c of cancels.filter((c) => c.status === 200)) {
+    if (c.body.data.status === 'Canceled') result.toldCanceled = true;
+    else result.toldPartiallyCanceled = true;
+  }
 }

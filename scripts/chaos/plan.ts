@@ -31,6 +31,10 @@ export interface FlowPlan {
   depositReplays: number;
   handReplayedNotification: boolean;
   cancel: boolean;
+  /** A card payment's cancel refunds a part (quarters of the amount) first... */
+  partialShare?: 1 | 2 | 3;
+  /** ...and then, maybe, the rest. */
+  cancelRest: boolean;
   cancelFault?: CancelFault;
   cancelCopies: number;
 }
@@ -54,6 +58,8 @@ export function planFlows(count: number, seed: number, users: number): FlowPlan[
       depositReplays: chance(0.3) ? 1 + Math.floor(random() * 2) : 0,
       handReplayedNotification: chance(0.1),
       cancel: chance(0.35),
+      partialShare: chance(0.5) && !virtualAccount ? pick([1, 2, 3] as const) : undefined,
+      cancelRest: chance(0.5),
       cancelFault: chance(0.25) ? pick(['latency', 'timeout', 'cutoff', 'error', 'server_error'] as const) : undefined,
       cancelCopies: chance(0.15) ? 2 : 1,
     };
