@@ -88,7 +88,7 @@ export interface OrderFilter {
 export interface OrderLookup extends OrderFilter {
   userId?: string;
   orderId?: string;
-  /** Danal's transaction id: the approval's or the cancel's. */
+  /** Danal's transaction id: the approval's or any of its cancels'. */
   transactionId?: string;
 }
 
@@ -102,7 +102,8 @@ export async function listOrders(db: Db, filter: OrderLookup): Promise<Order[]> 
        AND ($4::timestamptz IS NULL OR requested_at < $4)
        AND ($5::timestamptz IS NULL OR (requested_at, id) < ($5, $6))
        AND ($8::text IS NULL OR id = $8)
-       AND ($9::text IS NULL OR danal_transaction_id = $9 OR danal_cancel_transaction_id = $9)
+       AND ($9::text IS NULL OR danal_transaction_id = $9
+            OR EXISTS (SELECT 1 FROM order_cancels c WHERE c.order_id = payment_orders.id AND c.danal_cancel_transaction_id = $9))
      ORDER BY requested_at DESC, id DESC
      LIMIT $7`,
     [

@@ -55,6 +55,10 @@ describe('partial cancel', () => {
     expect(final.cancels.map((c) => c.transactionKey)).toEqual(danal.cancels.map((c: { cancel_transaction_id: string }) => c.cancel_transaction_id));
     expect(final).toMatchObject({ balanceAmount: 0, canceledAmount: 10_000 });
     expect((await ledgerRows(t.db, order.orderID)).map((r) => [r.type, r.amount])).toEqual([['CHARGE', 10_000], ['CANCEL', -3_000], ['CANCEL', -2_000], ['CANCEL', -5_000]]);
+    // An operator finds the order by any of its Danal cancel ids, not only the last one.
+    const firstCancelId = danal.cancels[0].cancel_transaction_id;
+    const found = await t.api.get(`/api/admin/orders?transactionID=${firstCancelId}`).set('Authorization', `Basic ${ADMIN_KEY}`).expect(200);
+    expect(found.body.data.orders.map((o: { orderID: string }) => o.orderID)).toEqual([order.orderID]);
     expect((await cancel(t, user, order.orderID, { amount: 1_000 }).expect(409)).body.error.code).toBe('ORDER_CANCELED');
 
     // Each refund is news for the merchant's systems, with the cancels so far.
