@@ -103,7 +103,7 @@ export async function listOrders(db: Db, filter: OrderLookup): Promise<Order[]> 
        AND ($5::timestamptz IS NULL OR (requested_at, id) < ($5, $6))
        AND ($8::text IS NULL OR id = $8)
        AND ($9::text IS NULL OR danal_transaction_id = $9
-            OR EXISTS (SELECT 1 FROM order_cancels c WHERE c.order_id = payment_orders.id AND c.danal_cancel_transaction_id = $9))
+            OR id IN (SELECT order_id FROM order_cancels WHERE danal_cancel_transaction_id = $9))
      ORDER BY requested_at DESC, id DESC
      LIMIT $7`,
     [
