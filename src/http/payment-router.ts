@@ -67,7 +67,8 @@ export function paymentRouter(deps: PaymentRouterDeps): Router {
     res.json({ success: true, data: result, message });
   });
   router.post('/cancel', deps.limitMoney, deps.idempotent('POST /api/payment/cancel'), async (req, res) => {
-    res.json({ success: true, data: await deps.cancels.cancel(req.userId!, parseBody(cancelBody, req)), message: 'Payment canceled' });
+    const canceled = await deps.cancels.cancel(req.userId!, parseBody(cancelBody, req));
+    res.json({ success: true, data: canceled, message: canceled.status === 'Canceled' ? 'Payment canceled' : 'Part of the payment canceled' });
   });
   router.get('/orders', async (req, res) => {
     const { status, ...query } = parse(listOrdersQuery, req.query, 'query');

@@ -34,6 +34,7 @@ describe('partial cancel', () => {
 
     const first = await cancel(t, user, order.orderID, { amount: 3_000, reason: 'one item returned' }).expect(200);
     expect(first.body.data).toEqual({ orderID: order.orderID, status: 'PartialCanceled', canceledAmount: 3_000, canceledPoints: 3_000, balanceAmount: 7_000, balance: 7_000 });
+    expect(first.body.message).toBe('Part of the payment canceled');
     const second = await cancel(t, user, order.orderID, { amount: 2_000 }).expect(200);
     expect(second.body.data).toMatchObject({ status: 'PartialCanceled', canceledAmount: 2_000, balanceAmount: 5_000, balance: 5_000 });
 
@@ -47,6 +48,7 @@ describe('partial cancel', () => {
     // Without an amount: what remains.
     const rest = await cancel(t, user, order.orderID).expect(200);
     expect(rest.body.data).toEqual({ orderID: order.orderID, status: 'Canceled', canceledAmount: 5_000, canceledPoints: 5_000, balanceAmount: 0, balance: 0 });
+    expect(rest.body.message).toBe('Payment canceled');
 
     const danal = await sandboxTransaction(t, order.transactionId);
     expect(danal).toMatchObject({ status: 'CANCELED', canceledAmount: 10_000 });
