@@ -116,7 +116,12 @@ describe('generated bodies never break an endpoint', () => {
   it('POST /api/payment/cancel', () =>
     neverBreaks(
       post('/api/payment/cancel'),
-      objectWith({ orderID: fc.oneof(fc.constantFrom(known.pending, known.va, 'ORD_missing_000'), nasty), reason: nasty }),
+      // The paid order too: a generated amount may refund part of it (a 200 may move money; a refusal may not).
+      objectWith({
+        orderID: fc.oneof(fc.constantFrom(known.pending, known.va, known.paid, 'ORD_missing_000'), nasty),
+        amount: fc.oneof(fc.integer({ min: -1_000, max: 30_000 }), nasty),
+        reason: nasty,
+      }),
     ));
 
   it('POST /api/payment/noti/vaccount', () =>
