@@ -152,6 +152,26 @@ describe('partial cancel', () => {
     expect((await sandboxTransaction(t, order.transactionId)).cancels).toHaveLength(0);
   });
 
+  it('is held by the database itself: no second refund row, no second cancel in flight, never more canceled than paid', async () => {
+    const user = await newUser(t);
+    const order = await paidOrder(t, user, 10_000);
+    await cancel(t, user, order.orderID, { amount: 4_000 }).expect(200);
+    const id = order.orderID;
+    // A second CANCEL row for cancel #1, or a CANCEL row that names no cancel.
+    await expect(t.db.$executeRaw`INSERT INTO ledger_entries (user_id, order_id, type, amount, balance_after, cancel_seq)
+      VALUES (${user.userId}::uuid, ${id}, 'CANCEL', -4000, 2000, 1)`).rejects.toThrow(/ledger_entries_one_per_order_type_and_cancel/);
+    await expect(t.db.$executeRaw`INSERT INTO ledger_entries (user_id, order_id, type, amount, balance_after)
+      VALUES (${user.userId}::uuid, ${id}, 'CANCEL', -1000, 5000)`).rejects.toThrow(/ledger_entries_cancel_seq_by_type/);
+    // Two cancels in flight at once.
+    await expect(t.db.$executeRaw`INSERT INTO order_cancels (order_id, seq, amount, point_amount, cancel_type, reason)
+      VALUES (${id}, 2, 1000, 1000, 'P', 'x'), (${id}, 3, 1000, 1000, 'P', 'y')`).rejects.toThrow(/order_cancels_one_in_flight/);
+    // More canceled than paid, or a status that does not match what was canceled.
+    await expect(t.db.$executeRaw`UPDATE payment_orders SET status = 'Canceling', canceled_amount = 10001 WHERE id = ${id}`).rejects.toThrow(/payment_orders_canceled_within_paid/);
+    await expect(t.db.$executeRaw`UPDATE payment_orders SET status = 'Canceled' WHERE id = ${id}`).rejects.toThrow(/payment_orders_canceled_matches_status/);
+    await expect(t.db.$executeRaw`UPDATE payment_orders SET status = 'Paid' WHERE id = ${id}`).rejects.toThrow(/payment_orders_canceled_matches_status/);
+    expect(await orderOf(t, user, id)).toMatchObject({ status: 'PartialCanceled', balanceAmount: 6_000 });
+  });
+
   it('counts each part in the settlement on the day it was refunded', async () => {
     const user = await newUser(t);
     const order = await paidOrder(t, user, 10_000);
