@@ -8,6 +8,7 @@
 // tasks lease their rows (FOR UPDATE SKIP LOCKED).
 import PgBoss from 'pg-boss';
 import type { Logger } from '../lib/logger.js';
+import { createJobDatabase, JOBS_SCHEMA } from './job-database.js';
 
 export interface PeriodicTask {
   /** The queue's name, e.g. reconcile-sweep. */
@@ -32,11 +33,13 @@ export async function startJobEngine(options: { databaseUrl: string; staleAfterS
   let lastError: Error | undefined;
   const lastRunAt = new Map<string, number>();
   let started = false;
-  const boss = new PgBoss({ connectionString: options.databaseUrl, max: 3, application_name: 'dpot-pay-jobs' });
-  boss.on('error', (error) => {
+  const onError = (error: Error) => {
     lastError = error;
     log.error({ event: 'jobs.error', err: error }, 'job engine error');
-  });
+  };
+  const db = createJobDatabase(options.databaseUrl, log, onError);
+  const boss = new PgBoss({ db, schema: JOBS_SCHEMA });
+  boss.on('error', onError);
   await boss.start();
   for (const task of options.tasks) {
     await boss.createQueue(task.name, { name: task.name, policy: 'short', retryLimit: 1, retryDelay: 2, expireInSeconds: 300 });
@@ -61,6 +64,7 @@ export async function startJobEngine(options: { databaseUrl: string; staleAfterS
     async stop() {
       started = false;
       await boss.stop({ graceful: true, wait: true, timeout: 15_000 });
+      await db.close(); // ours: pg-boss closes only a pool it opened itself
     },
   };
 }
