@@ -15,10 +15,9 @@ import type { Logger } from '../lib/logger.js';
 import { DanalDeclinedError, DanalError, type DanalGateway, type DanalMethod } from '../danal/danal-gateway.js';
 import { danalFailure } from './danal-failures.js';
 import { completeCancel, restoreUncanceled } from './cancel-steps.js';
-import { inFlightCancel } from './cancel-repository.js';
+import { inFlightCancel, type OrderCancel } from './cancel-repository.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
-import type { OrderCancel } from './cancel-repository.js';
 import * as repo from './reconcile-repository.js';
 
 // Danal's answers that settle a net cancel. Danal's real codes are not
