@@ -48,6 +48,21 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
   });
 }
 
+/** What every run shares: closed loop, one request in flight per connection, for `seconds`. */
+const loadOptions = (baseUrl: string, concurrency: number, seconds: number) => ({
+  url: baseUrl,
+  connections: concurrency,
+  duration: seconds,
+  pipelining: 1,
+  timeout: 30,
+});
+
+/** Each connection is one user: the first request of a connection picks the next user's token. */
+function tokenPicker(users: BenchUser[]) {
+  let nextUser = 0;
+  return (context: FlowContext) => (context.token ??= users[nextUser++ % users.length]!.token);
+}
+
 interface FlowContext {
   token?: string;
   orderId?: string;
@@ -57,7 +72,7 @@ interface FlowContext {
 
 export async function runFlows(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowRun> {
   const samples = { order: [] as number[], authorize: [] as number[], confirm: [] as number[] };
-  let nextUser = 0;
+  const tokenOf = tokenPicker(users);
   let flows = 0;
   const json = { 'content-type': 'application/json' };
   // Each request stamps its send time; its response closes the sample (one request in flight per connection).
@@ -67,19 +82,14 @@ export async function runFlows(baseUrl: string, users: BenchUser[], concurrency:
   const took = (context: FlowContext) => performance.now() - context.sentAt!;
 
   const result = await run({
-    url: baseUrl,
-    connections: concurrency,
-    duration: seconds,
-    pipelining: 1,
-    timeout: 30,
+    ...loadOptions(baseUrl, concurrency, seconds),
     requests: [
       {
         method: 'POST',
         path: '/api/payment/order',
         setupRequest: (req, context: FlowContext) => {
-          context.token ??= users[nextUser++ % users.length]!.token;
           stamp(context);
-          return { ...req, headers: { ...json, authorization: `Bearer ${context.token}` }, body: JSON.stringify({ amount: ORDER_AMOUNT, paymentMethod: 'Card' }) };
+          return { ...req, headers: { ...json, authorization: `Bearer ${tokenOf(context)}` }, body: JSON.stringify({ amount: ORDER_AMOUNT, paymentMethod: 'Card' }) };
         },
         onResponse: (status, body, context: FlowContext) => {
           samples.order.push(took(context));
@@ -127,22 +137,17 @@ export async function runFlows(baseUrl: string, users: BenchUser[], concurrency:
 }
 
 export async function runWalletReads(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<WalletRun> {
-  let nextUser = 0;
+  const tokenOf = tokenPicker(users);
   const samples: number[] = [];
   const result = await run({
-    url: baseUrl,
-    connections: concurrency,
-    duration: seconds,
-    pipelining: 1,
-    timeout: 30,
+    ...loadOptions(baseUrl, concurrency, seconds),
     requests: [
       {
         method: 'GET',
         path: '/api/wallet',
         setupRequest: (req, context: FlowContext) => {
-          context.token ??= users[nextUser++ % users.length]!.token;
           context.sentAt = performance.now();
-          return { ...req, headers: { authorization: `Bearer ${context.token}` } };
+          return { ...req, headers: { authorization: `Bearer ${tokenOf(context)}` } };
         },
         onResponse: (_status, _body, context: FlowContext) => {
           samples.push(performance.now() - context.sentAt!);
