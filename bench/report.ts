@@ -13,8 +13,17 @@ export interface BenchRun {
   ratio: number;
   confirmP99Ms: number;
   peakRssMb: number;
-  /** Of one core, while the flows ran: is the server or the load generator the limit? */
-  cpuPercentDuringFlows: { server: number; danalSandbox: number; loadGenerator: number; machine: number };
+  /** Of one core, while the flows ran (machine: of all cores): who had the CPU? */
+  cpuPercentDuringFlows: { server: number; danalSandbox: number; loadGenerator: number; postgres: number; machine: number };
+  /**
+   * CPU time one flow cost each part, in ms: what the ratio is made of. `rest` is the machine's
+   * busy time not accounted to a part (kernel threads, other tenants).
+   */
+  cpuMsPerFlow: { server: number; danalSandbox: number; loadGenerator: number; postgres: number; rest: number };
+  /** The ratio this machine would give if the server's own CPU were zero, all else equal: a ceiling. */
+  ratioIfServerCostNothing: number;
+  /** While pgbench ran the same statements: PostgreSQL's CPU per transaction, and how busy the machine was. */
+  pgbenchCpu: { postgresMsPerTx: number; machinePercent: number };
   errors: number;
   flow: FlowRun;
   wallet: WalletRun;
@@ -32,8 +41,10 @@ const TARGET = { concurrency: 16, ratio: 0.5, confirmP99Ms: 50, peakRssMb: 250, 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const lat = (l: { p50: number; p95: number; p99: number }) => `${l.p50.toFixed(1)}/${l.p95.toFixed(1)}/${l.p99.toFixed(1)}`;
 
+const allRuns = (results: Results) => [...results.runs, ...(results.growth ? [results.growth.run] : [])];
+
 export function printReport(results: Results) {
-  const rows = [...results.runs, ...(results.growth ? [results.growth.run] : [])].map((r) => ({
+  const rows = allRuns(results).map((r) => ({
     run: r.label,
     c: r.concurrency,
     'orders before': r.rows,
@@ -46,10 +57,30 @@ export function printReport(results: Results) {
     'wallet req/s': r.wallet.requestsPerSec,
     'wallet p50/95/99': lat(r.wallet.latencyMs),
     'peak RSS MB': r.peakRssMb,
-    'CPU % server/danal/loader/machine': `${r.cpuPercentDuringFlows.server}/${r.cpuPercentDuringFlows.danalSandbox}/${r.cpuPercentDuringFlows.loadGenerator}/${r.cpuPercentDuringFlows.machine}`,
+    'CPU % server/danal/loader/pg/machine': `${r.cpuPercentDuringFlows.server}/${r.cpuPercentDuringFlows.danalSandbox}/${r.cpuPercentDuringFlows.loadGenerator}/${r.cpuPercentDuringFlows.postgres}/${r.cpuPercentDuringFlows.machine}`,
     errors: r.errors,
   }));
   console.table(rows);
+
+  console.log('CPU time one flow cost, in ms (of one core); pgbench: PostgreSQL\'s CPU per transaction of the same statements:');
+  console.table(
+    allRuns(results).map((r) => {
+      const c = r.cpuMsPerFlow;
+      return {
+        run: r.label,
+        c: r.concurrency,
+        server: c.server,
+        danal: c.danalSandbox,
+        loader: c.loadGenerator,
+        postgres: c.postgres,
+        rest: c.rest,
+        total: Math.round((c.server + c.danalSandbox + c.loadGenerator + c.postgres + c.rest) * 100) / 100,
+        'ratio if server cost 0': r.ratioIfServerCostNothing,
+        'pgbench: postgres ms/tx': r.pgbenchCpu.postgresMsPerTx,
+        'pgbench: machine %': r.pgbenchCpu.machinePercent,
+      };
+    }),
+  );
 
   const at16 = results.runs.find((r) => r.concurrency === TARGET.concurrency);
   if (at16) {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startBenchDatabase, startService, peakRss, cpuSeconds, machineCpuTicks, type BenchDatabase, type BenchService } from './service.js';
+import { startBenchDatabase, startService, peakRss, cpuSeconds, machineCpuTicks, postgresCpuSeconds, type BenchDatabase, type BenchService } from './service.js';
 import { runFlows, runWalletReads, type BenchUser, type FlowRun, type WalletRun } from './load.js';
 import { parseStatementLog, pgbenchScript, inlineStatement, type CapturedStatement, type Variable } from './sql-capture.js';
 import { createPgbenchUsers, runPgbench, uniqueExpression, PGBENCH_USER_EXPRESSION, type PgbenchRun } from './pgbench.js';
@@ -117,6 +117,35 @@ async function explainFlow(admin: pg.Client, statements: CapturedStatement[], id
   return plans;
 }
 
+interface CpuReading {
+  server: number;
+  danal: number;
+  loader: number;
+  postgres: number;
+  /** The whole machine, all cores together, in seconds. */
+  machineBusy: number;
+  machineTotal: number;
+}
+
+/** CPU seconds used so far by each part of the run, and by the machine as a whole. */
+function cpuReading(service: BenchService, danal: BenchService, db: BenchDatabase): CpuReading {
+  const loader = process.cpuUsage();
+  const machine = machineCpuTicks();
+  return {
+    server: cpuSeconds(service.pid),
+    danal: cpuSeconds(danal.pid),
+    loader: (loader.user + loader.system) / 1e6,
+    postgres: postgresCpuSeconds(db.pid),
+    machineBusy: machine.busy / 100,
+    machineTotal: machine.total / 100,
+  };
+}
+
+function cpuSince(before: CpuReading, after: CpuReading): CpuReading {
+  const keys = Object.keys(before) as (keyof CpuReading)[];
+  return Object.fromEntries(keys.map((key) => [key, after[key] - before[key]])) as unknown as CpuReading;
+}
+
 async function countOrders(admin: pg.Client) {
   return Number((await admin.query('SELECT count(*) AS n FROM payment_orders')).rows[0].n);
 }
@@ -125,19 +154,16 @@ async function measure(service: BenchService, danal: BenchService, users: BenchU
   const rows = await countOrders(admin);
   say(`${label}: concurrency ${concurrency}, ${seconds} s, ${rows} existing orders`);
   peakRss.reset(service.pid);
-  const cpuBefore = { server: cpuSeconds(service.pid), danal: cpuSeconds(danal.pid), loader: process.cpuUsage(), machine: machineCpuTicks() };
+  const cpuBefore = cpuReading(service, danal, db);
   const flow: FlowRun = await runFlows(service.url, users, concurrency, seconds);
-  const loaderCpu = process.cpuUsage(cpuBefore.loader);
-  const cpuPercent = {
-    server: Math.round(((cpuSeconds(service.pid) - cpuBefore.server) / flow.seconds) * 100),
-    danalSandbox: Math.round(((cpuSeconds(danal.pid) - cpuBefore.danal) / flow.seconds) * 100),
-    loadGenerator: Math.round(((loaderCpu.user + loaderCpu.system) / 1e6 / flow.seconds) * 100),
-    // Of all cores together: 100 means the machine had no CPU left.
-    machine: Math.round(((machineCpuTicks().busy - cpuBefore.machine.busy) / (machineCpuTicks().total - cpuBefore.machine.total)) * 100),
-  };
+  const flowCpu = cpuSince(cpuBefore, cpuReading(service, danal, db));
   const wallet: WalletRun = await runWalletReads(service.url, users, concurrency, seconds);
   const peakRssMb = peakRss.readMb(service.pid);
+  const pgbenchCpuBefore = cpuReading(service, danal, db);
   const pgbench: PgbenchRun = await runPgbench({ port: db.port, ...PG }, scriptFile, concurrency, seconds);
+  const pgbenchCpu = cpuSince(pgbenchCpuBefore, cpuReading(service, danal, db));
+  const perFlow = (cpuSeconds: number) => Math.round(((cpuSeconds * 1000) / (flow.flowsPerSec * flow.seconds)) * 100) / 100;
+  const percentOf = (cpuSeconds: number, wall: number) => Math.round((cpuSeconds / wall) * 100);
   return {
     label,
     concurrency,
@@ -147,7 +173,29 @@ async function measure(service: BenchService, danal: BenchService, users: BenchU
     ratio: Math.round((flow.flowsPerSec / pgbench.tps) * 1000) / 1000,
     confirmP99Ms: flow.latencyMs.confirm.p99,
     peakRssMb,
-    cpuPercentDuringFlows: cpuPercent,
+    cpuPercentDuringFlows: {
+      server: percentOf(flowCpu.server, flow.seconds),
+      danalSandbox: percentOf(flowCpu.danal, flow.seconds),
+      loadGenerator: percentOf(flowCpu.loader, flow.seconds),
+      postgres: percentOf(flowCpu.postgres, flow.seconds),
+      machine: Math.round((flowCpu.machineBusy / flowCpu.machineTotal) * 100),
+    },
+    cpuMsPerFlow: {
+      server: perFlow(flowCpu.server),
+      danalSandbox: perFlow(flowCpu.danal),
+      loadGenerator: perFlow(flowCpu.loader),
+      postgres: perFlow(flowCpu.postgres),
+      rest: perFlow(flowCpu.machineBusy - flowCpu.server - flowCpu.danal - flowCpu.loader - flowCpu.postgres),
+    },
+    // If the server cost no CPU and the machine stayed as busy: the most this machine could give
+    // with the Danal stand-in and the load generator sharing its cores.
+    ratioIfServerCostNothing: Math.round(
+      (flowCpu.machineBusy / (flowCpu.machineBusy - flowCpu.server)) * (flow.flowsPerSec / pgbench.tps) * 1000,
+    ) / 1000,
+    pgbenchCpu: {
+      postgresMsPerTx: Math.round(((pgbenchCpu.postgres * 1000) / pgbench.transactions) * 100) / 100,
+      machinePercent: Math.round((pgbenchCpu.machineBusy / pgbenchCpu.machineTotal) * 100),
+    },
     errors: flow.errors + wallet.errors + pgbench.failed,
     flow,
     wallet,

@@ -2,13 +2,15 @@
 // the compiled service started as in production (NODE_ENV=production), with
 // the Danal sandbox allowed only through the bench switch BENCH_ALLOW_SANDBOX.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres.js';
 
 export interface BenchDatabase extends EmbeddedDatabase {
   port: number;
+  /** The postmaster's pid: its backends are its children, whose CPU the bench adds up. */
+  pid: number;
   /** Everything PostgreSQL logged since `markLog()`. */
   logSinceMark(): string;
   markLog(): void;
@@ -30,6 +32,7 @@ export async function startBenchDatabase(dataDir: string): Promise<BenchDatabase
   return {
     ...db,
     port,
+    pid: Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     logSinceMark: () => log,
     markLog: () => {
       log = '';
@@ -62,6 +65,7 @@ export async function startService(
     // --cpu-prof writes a .cpuprofile when the process exits (open it in Chrome DevTools).
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const start = productionStart();
+  const logFd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [...start.nodeFlags, ...profile, path.resolve('dist/main.js')], {
     env: {
       PATH: process.env.PATH,
@@ -84,23 +88,13 @@ export async function startService(
       RATE_LIMIT_PAYMENT_PER_USER: '10000000',
       RATE_LIMIT_PAYMENT_PER_ADDRESS: '10000000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Straight into the file, as `npm start > file` would: no relay through the bench's own
+    // process, whose CPU would count against the load generator.
+    stdio: ['ignore', logFd, logFd],
   });
-  const logStream = createWriteStream(logFile, { flags: 'a' });
-  child.stdout!.pipe(logStream, { end: false });
-  child.stderr!.pipe(logStream, { end: false });
+  closeSync(logFd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', function onData(chunk: Buffer) {
-      seen += chunk;
-      if (seen.includes('DPOT Pay listening')) {
-        child.stdout!.off('data', onData);
-        resolve();
-      }
-    });
-    void exited.then((code) => reject(new Error(`the service exited with ${code} before listening; see ${logFile}`)));
-  });
+  await waitUntilAnswering(url, exited, logFile);
   return {
     url,
     sandboxApi: `${url}/sandbox/danal`,
@@ -108,9 +102,26 @@ export async function startService(
     async stop() {
       child.kill('SIGTERM');
       await exited;
-      logStream.end();
     },
   };
+}
+
+/** Resolves once the service answers /healthz; rejects if it exits first. */
+async function waitUntilAnswering(url: string, exited: Promise<number | null>, logFile: string): Promise<void> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  for (let tries = 0; tries < 600; tries++) {
+    if (exitCode !== undefined) throw new Error(`the service exited with ${exitCode} before listening; see ${logFile}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the service did not answer within 60 s; see ${logFile}`);
 }
 
 /**
@@ -147,6 +158,28 @@ export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of stat, counted in clock ticks (100 per second on Linux).
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU time of PostgreSQL so far, in seconds: the postmaster, the backends it has
+ * already reaped (cutime, cstime) and the ones still running. A backend that
+ * exits between two readings moves from the last term to the second, so the
+ * difference of two readings counts it once.
+ */
+export function postgresCpuSeconds(postmasterPid: number): number {
+  const stat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const own = stat(postmasterPid);
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = stat(entry);
+      if (Number(fields[1]) === postmasterPid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone since the listing
+    }
+  }
+  return ticks / 100;
 }
 
 /** Busy and total CPU time of the whole machine so far (all cores), in clock ticks. */
