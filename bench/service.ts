@@ -167,19 +167,38 @@ export function cpuSeconds(pid: number): number {
  * difference of two readings counts it once.
  */
 export function postgresCpuSeconds(postmasterPid: number): number {
-  const stat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const own = stat(postmasterPid);
+  const own = procStat(postmasterPid);
   let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const child of postgresChildren(postmasterPid)) ticks += Number(child[11]) + Number(child[12]);
+  return ticks / 100;
+}
+
+/**
+ * Waits (at most 5 s) until PostgreSQL has no more processes than `count`: the
+ * backends of clients that just disconnected have exited and been reaped, so
+ * their CPU time is in the postmaster's cutime, not lost between two readings.
+ */
+export async function postgresSettled(postmasterPid: number, count: number): Promise<void> {
+  for (let i = 0; i < 100 && postgresChildren(postmasterPid).length > count; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+export const postgresProcessCount = (postmasterPid: number) => postgresChildren(postmasterPid).length;
+
+const procStat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+
+/** The stat fields of the postmaster's children (a zombie counts until it is reaped). */
+function postgresChildren(postmasterPid: number): string[][] {
+  const children: string[][] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const fields = stat(entry);
-      if (Number(fields[1]) === postmasterPid) ticks += Number(fields[11]) + Number(fields[12]);
+      const fields = procStat(entry);
+      if (Number(fields[1]) === postmasterPid) children.push(fields);
     } catch {
       // gone since the listing
     }
   }
-  return ticks / 100;
+  return children;
 }
 
 /** Busy and total CPU time of the whole machine so far (all cores), in clock ticks. */
