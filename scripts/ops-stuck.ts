@@ -18,7 +18,8 @@ const approvedAmount = args['approved-amount'];
 const cancelOutcome = args['cancel-outcome'];
 const badAmount = approvedAmount !== undefined && !/^[1-9]\d{0,11}$/.test(approvedAmount);
 const badOutcome = cancelOutcome !== undefined && !['refunded', 'not-refunded'].includes(cancelOutcome);
-if (badAmount || badOutcome || ((approvedAmount !== undefined || cancelOutcome !== undefined) && args.retry === undefined)) {
+const both = approvedAmount !== undefined && cancelOutcome !== undefined;
+if (badAmount || badOutcome || both || ((approvedAmount !== undefined || cancelOutcome !== undefined) && args.retry === undefined)) {
   console.error('Usage: npm run ops:stuck -- --retry ORDER_ID [--approved-amount KRW | --cancel-outcome refunded|not-refunded]   (KRW a positive whole number)');
   process.exit(2);
 }
@@ -32,9 +33,16 @@ try {
       ...(approvedAmount !== undefined && { approvedAmount: Number(approvedAmount) }),
       ...(cancelOutcome !== undefined && { cancelOutcome: cancelOutcome === 'refunded' ? ('refunded' as const) : ('not_refunded' as const) }),
     };
-    const rowCount = (await rearm(client, orderId, retry, 'ops:stuck')) ? 1 : 0;
-    console.log(rowCount ? `Order ${orderId} will be tried again at the next sweep.` : `No order ${orderId} in an unknown state.`);
-    process.exitCode = rowCount ? 0 : 1;
+    const result = await rearm(client, orderId, retry, 'ops:stuck');
+    if (result.rearmed) {
+      console.log(`Order ${orderId} will be tried again at the next sweep.`);
+    } else if (result.refusal === 'answer_does_not_fit') {
+      const answer = result.status === 'ConfirmUnknown' ? '--approved-amount KRW' : '--cancel-outcome refunded|not-refunded';
+      console.error(`Order ${orderId} is ${result.status}: answer it with ${answer} (or nothing). Nothing was changed.`);
+    } else {
+      console.log(`No order ${orderId} in an unknown state${result.status ? ` (it is ${result.status})` : ''}.`);
+    }
+    process.exitCode = result.rearmed ? 0 : result.refusal === 'answer_does_not_fit' ? 2 : 1;
   } else {
     const rows = await unsettledOrders(client);
     const waiting = rows.filter((r) => r.reconcile_gave_up_at);

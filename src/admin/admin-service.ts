@@ -3,7 +3,7 @@
 // settled, with a way to have the reconciler try again.
 import type { Db } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
-import { notFound, conflict } from '../lib/errors.js';
+import { AppError, notFound, conflict } from '../lib/errors.js';
 import { findOrder, type Order, type OrderLookup } from '../payments/order-repository.js';
 import { orderView } from '../payments/order-view.js';
 import { completedCancels, type OrderCancel } from '../payments/cancel-repository.js';
@@ -112,10 +112,14 @@ export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: str
   }
 
   async function retryResolution(orderId: string, retry: OperatorRetry) {
-    if (!(await rearm(db.pool, orderId, retry, 'admin API'))) {
-      const order = await findOrder(db, orderId);
-      if (!order) throw notFound('ORDER_NOT_FOUND', `No order ${orderId}`);
-      throw conflict('ORDER_NOT_UNSETTLED', `Order ${orderId} is ${order.status}; only ConfirmUnknown and CancelUnknown orders are retried`);
+    const result = await rearm(db.pool, orderId, retry, 'admin API');
+    if (!result.rearmed) {
+      if (result.status === undefined) throw notFound('ORDER_NOT_FOUND', `No order ${orderId}`);
+      if (result.refusal === 'answer_does_not_fit') {
+        const answer = result.status === 'ConfirmUnknown' ? 'approvedAmount (what Danal approved)' : 'cancelOutcome (whether Danal refunded)';
+        throw new AppError(422, 'ANSWER_DOES_NOT_FIT', `Order ${orderId} is ${result.status}: answer it with ${answer} or with nothing, not the other field`);
+      }
+      throw conflict('ORDER_NOT_UNSETTLED', `Order ${orderId} is ${result.status}; only ConfirmUnknown and CancelUnknown orders are retried`);
     }
     log.warn({ event: 'admin.reconcile_retry', orderID: orderId, ...retry }, 'operator asked the reconciler to try again');
     return { orderID: orderId, scheduled: true };

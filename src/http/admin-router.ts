@@ -24,6 +24,9 @@ const eventIdParam = z.uuid('must be a webhook event id (UUID)');
 export const retryBody = z.strictObject({
   approvedAmount: z.number().int().positive().max(100_000_000).optional().describe("for an unknown confirm: what Danal's console shows as approved"),
   cancelOutcome: z.enum(['refunded', 'not_refunded']).optional().describe("for an unknown cancel: whether Danal's console shows it refunded"),
+}).refine((body) => body.approvedAmount === undefined || body.cancelOutcome === undefined, {
+  path: ['cancelOutcome'],
+  message: 'give approvedAmount (an unknown confirm) or cancelOutcome (an unknown cancel), not both',
 });
 
 export function adminRouter(admin: AdminService, guards: RequestHandler[]): Router {

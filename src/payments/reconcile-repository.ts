@@ -135,17 +135,24 @@ export interface OperatorRetry {
   cancelOutcome?: CancelRuling;
 }
 
+/** Why an operator's retry was not taken: the order is settled (or absent), or the answer is for the other unknown. */
+export type RearmRefusal = 'not_unsettled' | 'answer_does_not_fit';
+
 /**
  * An operator's retry: the order gets a fresh set of attempts at the next
  * sweep, with what the operator read in Danal's console, when given (recorded
- * in the order's history, where the reconciler reads it). False when the order
- * is not in an unknown state.
+ * in the order's history, where the reconciler reads it). Refused when the
+ * order is not in an unknown state, or when the answer is about the other kind
+ * of unknown (an approved amount for a cancel, a refund for a confirm): an
+ * answer the reconciler would not read must not look as if it had been taken.
  */
-export async function rearm(db: Queryable, orderId: string, retry: OperatorRetry = {}, by = 'operator'): Promise<boolean> {
+export async function rearm(db: Queryable, orderId: string, retry: OperatorRetry = {}, by = 'operator'): Promise<{ rearmed: true } | { rearmed: false; refusal: RearmRefusal; status?: string }> {
   const { rowCount } = await db.query(
     `WITH again AS (
        UPDATE payment_orders SET reconcile_gave_up_at = NULL, reconcile_attempts = 0, next_reconcile_at = now()
-       WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown') RETURNING id, status, danal_transaction_id
+       WHERE id = $1 AND status IN ('ConfirmUnknown', 'CancelUnknown')
+         AND ($2::bigint IS NULL OR status = 'ConfirmUnknown') AND ($4::text IS NULL OR status = 'CancelUnknown')
+       RETURNING id, status, danal_transaction_id
      )
      INSERT INTO order_events (order_id, type, detail)
      SELECT id, 'reconcile.operator_retry',
@@ -158,7 +165,11 @@ export async function rearm(db: Queryable, orderId: string, retry: OperatorRetry
      FROM again`,
     [orderId, retry.approvedAmount ?? null, by, retry.cancelOutcome ?? null],
   );
-  return rowCount === 1;
+  if (rowCount === 1) return { rearmed: true };
+  const { rows } = await db.query<{ status: string }>('SELECT status::text FROM payment_orders WHERE id = $1', [orderId]);
+  const status = rows[0]?.status;
+  const unsettled = status === 'ConfirmUnknown' || status === 'CancelUnknown';
+  return { rearmed: false, refusal: unsettled ? 'answer_does_not_fit' : 'not_unsettled', status };
 }
 
 /** The operator's word on the order's cancel number `seq`, if one was given. */

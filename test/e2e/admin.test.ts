@@ -133,6 +133,10 @@ describe('unsettled orders', () => {
     // As if the reconciler had given up on it.
     await withClient((c) => c.query('UPDATE payment_orders SET reconcile_gave_up_at = now() WHERE id = $1', [orders.unknown.orderID]), database.url);
     expect((await admin('/stuck').expect(200)).body.data.orders[0].needsOperator).toBe(true);
+    // A refund answers an unknown cancel; this order's confirm is what is unknown.
+    const misfit = await t.api.post(`/api/admin/orders/${orders.unknown.orderID}/reconcile`).set('Authorization', `Basic ${KEY}`).send({ cancelOutcome: 'refunded' }).expect(422);
+    expect(misfit.body.error).toMatchObject({ code: 'ANSWER_DOES_NOT_FIT', message: expect.stringContaining('approvedAmount') });
+    expect((await admin('/stuck').expect(200)).body.data.orders[0].needsOperator).toBe(true);
     const retried = await t.api.post(`/api/admin/orders/${orders.unknown.orderID}/reconcile`).set('Authorization', `Basic ${KEY}`).expect(200);
     expect(retried.body.data).toEqual({ orderID: orders.unknown.orderID, scheduled: true });
     expect((await admin('/stuck').expect(200)).body.data.orders[0]).toMatchObject({ needsOperator: false, attempts: 0 });

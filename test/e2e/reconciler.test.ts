@@ -223,6 +223,9 @@ describe('unknown partial cancels', () => {
     expect(listed.output).toContain(`${paid.orderID}  CancelUnknown`);
     expect(listed.output).toContain(`--retry ${paid.orderID} --cancel-outcome refunded|not-refunded`);
     expect(await opsStuck('--retry', paid.orderID, '--cancel-outcome', 'maybe')).toMatchObject({ code: 2 });
+    // An approved amount answers an unknown confirm: given for this cancel, it is refused, not ignored.
+    expect(await opsStuck('--retry', paid.orderID, '--approved-amount', '10000')).toMatchObject({ code: 2 });
+    expect((await eventsOf(t, paid.orderID)).filter((e) => e === 'reconcile.operator_retry')).toHaveLength(0);
 
     // Danal's console shows the refund.
     expect(await opsStuck('--retry', paid.orderID, '--cancel-outcome', 'refunded')).toMatchObject({ code: 0 });
@@ -247,7 +250,15 @@ describe('unknown partial cancels', () => {
     await cancel(t, user, paid.orderID, { amount: 4_000 }).expect(504);
     await waitFor(() => eventsOf(t, paid.orderID), (e) => e.includes('reconcile.gave_up'));
 
-    const res = await t.api.post(`/api/admin/orders/${paid.orderID}/reconcile`).set('Authorization', `Basic ${ADMIN_KEY}`).send({ cancelOutcome: 'not_refunded' });
+    const reconcile = (body: object) => t.api.post(`/api/admin/orders/${paid.orderID}/reconcile`).set('Authorization', `Basic ${ADMIN_KEY}`).send(body);
+    // The wrong kind of answer, or both kinds, changes nothing and says why.
+    const misfit = await reconcile({ approvedAmount: 10_000 });
+    expect(misfit.status).toBe(422);
+    expect(misfit.body.error).toMatchObject({ code: 'ANSWER_DOES_NOT_FIT', message: expect.stringContaining('cancelOutcome') });
+    expect((await reconcile({ approvedAmount: 10_000, cancelOutcome: 'not_refunded' })).status).toBe(400);
+    expect(await eventsOf(t, paid.orderID)).not.toContain('reconcile.operator_retry');
+
+    const res = await reconcile({ cancelOutcome: 'not_refunded' });
     expect(res.status).toBe(200);
     const order = await settled(user, paid.orderID, 'Paid');
     expect(order).toMatchObject({ balanceAmount: 10_000, cancels: [], failure: { code: 'NOT_REFUNDED' } });
