@@ -152,6 +152,9 @@ async function countOrders(admin: pg.Client) {
 
 async function measure(service: BenchService, danal: BenchService, users: BenchUser[], admin: pg.Client, db: BenchDatabase, scriptFile: string, concurrency: number, label: string): Promise<BenchRun> {
   const rows = await countOrders(admin);
+  // Every run starts with nothing left to write back: after the million-row fill the
+  // checkpointer would otherwise write hundreds of MB during the growth run.
+  await admin.query('CHECKPOINT');
   say(`${label}: concurrency ${concurrency}, ${seconds} s, ${rows} existing orders`);
   peakRss.reset(service.pid);
   const cpuBefore = cpuReading(service, danal, db);
@@ -264,7 +267,9 @@ async function main() {
     for (const concurrency of concurrencies) runs.push(await measure(service, danal, users, admin, db, scriptFile, concurrency, 'base'));
     let growth: { fill: Awaited<ReturnType<typeof fillExistingOrders>>; run: BenchRun; baseline: BenchRun } | undefined;
     if (rowsToFill > 0) {
-      const baseline = runs.find((r) => r.concurrency === GROWTH_CONCURRENCY) ?? (await measure(service, danal, users, admin, db, scriptFile, GROWTH_CONCURRENCY, 'base'));
+      // Measured again right before the fill: the machine drifts by more than the 20 % band in
+      // minutes, so growth is compared with the nearest run, and the two base runs show the drift.
+      const baseline = await measure(service, danal, users, admin, db, scriptFile, GROWTH_CONCURRENCY, 'base, before fill');
       say(`filling ${rowsToFill} existing orders and ledger rows`);
       const fill = await fillExistingOrders(admin, rowsToFill);
       say(`filled ${fill.orders} orders for ${fill.users} users in ${fill.seconds} s`);
@@ -283,9 +288,11 @@ async function main() {
         rowsFilled: growth.fill.orders,
         usersFilled: growth.fill.users,
         fillSeconds: growth.fill.seconds,
+        baseline: growth.baseline,
         run: growth.run,
         throughputChange: Math.round((growth.run.flowsPerSec / growth.baseline.flowsPerSec - 1) * 1000) / 1000,
         confirmP99Change: Math.round((growth.run.confirmP99Ms / growth.baseline.confirmP99Ms - 1) * 1000) / 1000,
+        ratioChange: Math.round((growth.run.ratio / growth.baseline.ratio - 1) * 1000) / 1000,
       },
       explain,
     };
