@@ -22,6 +22,8 @@ export interface BenchRun {
   cpuMsPerFlow: { server: number; danalSandbox: number; loadGenerator: number; postgres: number; rest: number };
   /** The ratio this machine would give if the server's own CPU were zero, all else equal: a ceiling. */
   ratioIfServerCostNothing: number;
+  /** The ratio had the Danal stand-in's and the load generator's CPU been free (they are other machines in production). */
+  ratioIfDanalAndLoaderElsewhere: number;
   /** While pgbench ran the same statements: PostgreSQL's CPU per transaction, and how busy the machine was. */
   pgbenchCpu: { postgresMsPerTx: number; machinePercent: number };
   errors: number;
@@ -76,6 +78,7 @@ export function printReport(results: Results) {
         rest: c.rest,
         total: Math.round((c.server + c.danalSandbox + c.loadGenerator + c.postgres + c.rest) * 100) / 100,
         'ratio if server cost 0': r.ratioIfServerCostNothing,
+        'ratio, Danal+loader elsewhere': r.ratioIfDanalAndLoaderElsewhere,
         'pgbench: postgres ms/tx': r.pgbenchCpu.postgresMsPerTx,
         'pgbench: machine %': r.pgbenchCpu.machinePercent,
       };

@@ -197,6 +197,11 @@ async function measure(service: BenchService, danal: BenchService, users: BenchU
     ratioIfServerCostNothing: Math.round(
       (flowCpu.machineBusy / (flowCpu.machineBusy - flowCpu.server)) * (flow.flowsPerSec / pgbench.tps) * 1000,
     ) / 1000,
+    // In production Danal and the clients are other machines: the ratio had their CPU been
+    // free for the server and PostgreSQL, at the same cost per flow. An estimate, not a run.
+    ratioIfDanalAndLoaderElsewhere: Math.round(
+      (flowCpu.machineBusy / (flowCpu.machineBusy - flowCpu.danal - flowCpu.loader)) * (flow.flowsPerSec / pgbench.tps) * 1000,
+    ) / 1000,
     pgbenchCpu: {
       postgresMsPerTx: Math.round(((pgbenchCpu.postgres * 1000) / pgbench.transactions) * 100) / 100,
       machinePercent: Math.round((pgbenchCpu.machineBusy / pgbenchCpu.machineTotal) * 100),
