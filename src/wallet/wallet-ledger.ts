@@ -33,12 +33,13 @@ export async function creditCharge(tx: Tx, userId: string, orderId: string, poin
  */
 // paid LEFT JOIN credited: an order paid without a wallet to credit gets a NULL
 // balance_after, which NOT NULL refuses, so the whole statement (the Paid status
-// too) is undone. (No SQL comments inside: the benchmark replays this text on one line.)
+// too) is undone. The order is found by its primary key alone, as in claimForConfirm
+// (order-repository.ts). (No SQL comments inside: the benchmark replays this text on one line.)
 export async function payOrderAndCredit(db: Db, orderId: string, approvedAt: Date): Promise<number | null> {
   const { rows } = await db.pool.query<{ balance_after: string }>(
     `WITH paid AS (
        UPDATE payment_orders SET status = 'Paid', approved_at = $2, updated_at = now()
-       WHERE id = $1 AND status = 'Confirming'
+       WHERE id = $1 AND status::text = 'Confirming'
        RETURNING id, user_id, point_amount
      ), credited AS (
        UPDATE wallets w SET balance = w.balance + paid.point_amount, updated_at = now()
