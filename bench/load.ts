@@ -70,7 +70,36 @@ interface FlowContext {
   sentAt?: number;
 }
 
+/** What one stretch of flows produced, before percentiles: stretches of one side can be added up. */
+export interface FlowSamples {
+  concurrency: number;
+  seconds: number;
+  flows: number;
+  errors: number;
+  samples: { order: number[]; authorize: number[]; confirm: number[] };
+}
+
 export async function runFlows(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowRun> {
+  return summarizeFlows([await driveFlows(baseUrl, users, concurrency, seconds)]);
+}
+
+/** Several stretches of the same flows as one run: flows and time added, latencies pooled. */
+export function summarizeFlows(stretches: FlowSamples[]): FlowRun {
+  const sum = (pick: (s: FlowSamples) => number) => stretches.reduce((total, s) => total + pick(s), 0);
+  const pooled = (key: keyof FlowSamples['samples']) => percentiles(stretches.flatMap((s) => s.samples[key]));
+  const seconds = sum((s) => s.seconds);
+  const flows = sum((s) => s.flows);
+  return {
+    concurrency: stretches[0]!.concurrency,
+    seconds,
+    flows,
+    flowsPerSec: Math.round((flows / seconds) * 10) / 10,
+    errors: sum((s) => s.errors),
+    latencyMs: { order: pooled('order'), authorize: pooled('authorize'), confirm: pooled('confirm') },
+  };
+}
+
+export async function driveFlows(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowSamples> {
   const samples = { order: [] as number[], authorize: [] as number[], confirm: [] as number[] };
   const tokenOf = tokenPicker(users);
   let flows = 0;
@@ -126,14 +155,7 @@ export async function runFlows(baseUrl: string, users: BenchUser[], concurrency:
       },
     ],
   });
-  return {
-    concurrency,
-    seconds: result.duration,
-    flows,
-    flowsPerSec: Math.round((flows / result.duration) * 10) / 10,
-    errors: errorsOf(result),
-    latencyMs: { order: percentiles(samples.order), authorize: percentiles(samples.authorize), confirm: percentiles(samples.confirm) },
-  };
+  return { concurrency, seconds: result.duration, flows, errors: errorsOf(result), samples };
 }
 
 export async function runWalletReads(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<WalletRun> {

@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startBenchDatabase, startService, peakRss, cpuSeconds, machineCpuTicks, postgresCpuSeconds, postgresProcessCount, postgresSettled, type BenchDatabase, type BenchService } from './service.js';
-import { runFlows, runWalletReads, type BenchUser, type FlowRun, type WalletRun } from './load.js';
+import { startBenchDatabase, startService, type BenchDatabase, type BenchService } from './service.js';
+import { runFlows, type BenchUser } from './load.js';
+import { measure, measureAlternating, type Cluster, type Stack } from './measure.js';
 import { parseStatementLog, pgbenchScript, inlineStatement, type CapturedStatement, type Variable } from './sql-capture.js';
-import { createPgbenchUsers, runPgbench, uniqueExpression, PGBENCH_USER_EXPRESSION, type PgbenchRun } from './pgbench.js';
+import { createPgbenchUsers, uniqueExpression, PGBENCH_USER_EXPRESSION } from './pgbench.js';
 import { fillExistingOrders } from './fill.js';
 import { printReport, type BenchRun } from './report.js';
 
@@ -36,6 +37,8 @@ if (!(seconds > 0) || !Number.isInteger(rowsToFill) || rowsToFill < 0 || concurr
 }
 const GROWTH_CONCURRENCY = 16;
 const PG = { user: 'postgres', password: 'dpot-embedded', database: 'dpot' };
+/** `--rows N` fills this second database of the cluster, so that both can be measured in turns. */
+const GROWN_DATABASE = 'dpot_grown';
 
 const say = (text: string) => console.log(`[bench] ${text}`);
 
@@ -117,102 +120,6 @@ async function explainFlow(admin: pg.Client, statements: CapturedStatement[], id
   return plans;
 }
 
-interface CpuReading {
-  server: number;
-  danal: number;
-  loader: number;
-  postgres: number;
-  /** The whole machine, all cores together, in seconds. */
-  machineBusy: number;
-  machineTotal: number;
-}
-
-/** CPU seconds used so far by each part of the run, and by the machine as a whole. */
-function cpuReading(service: BenchService, danal: BenchService, db: BenchDatabase): CpuReading {
-  const loader = process.cpuUsage();
-  const machine = machineCpuTicks();
-  return {
-    server: cpuSeconds(service.pid),
-    danal: cpuSeconds(danal.pid),
-    loader: (loader.user + loader.system) / 1e6,
-    postgres: postgresCpuSeconds(db.pid),
-    machineBusy: machine.busy / 100,
-    machineTotal: machine.total / 100,
-  };
-}
-
-function cpuSince(before: CpuReading, after: CpuReading): CpuReading {
-  const keys = Object.keys(before) as (keyof CpuReading)[];
-  return Object.fromEntries(keys.map((key) => [key, after[key] - before[key]])) as unknown as CpuReading;
-}
-
-async function countOrders(admin: pg.Client) {
-  return Number((await admin.query('SELECT count(*) AS n FROM payment_orders')).rows[0].n);
-}
-
-async function measure(service: BenchService, danal: BenchService, users: BenchUser[], admin: pg.Client, db: BenchDatabase, scriptFile: string, concurrency: number, label: string): Promise<BenchRun> {
-  const rows = await countOrders(admin);
-  // Every run starts with nothing left to write back: after the million-row fill the
-  // checkpointer would otherwise write hundreds of MB during the growth run.
-  await admin.query('CHECKPOINT');
-  say(`${label}: concurrency ${concurrency}, ${seconds} s, ${rows} existing orders`);
-  peakRss.reset(service.pid);
-  const cpuBefore = cpuReading(service, danal, db);
-  const flow: FlowRun = await runFlows(service.url, users, concurrency, seconds);
-  const flowCpu = cpuSince(cpuBefore, cpuReading(service, danal, db));
-  const wallet: WalletRun = await runWalletReads(service.url, users, concurrency, seconds);
-  const peakRssMb = peakRss.readMb(service.pid);
-  const processesBefore = postgresProcessCount(db.pid);
-  const pgbenchCpuBefore = cpuReading(service, danal, db);
-  const pgbench: PgbenchRun = await runPgbench({ port: db.port, ...PG }, scriptFile, concurrency, seconds);
-  await postgresSettled(db.pid, processesBefore);
-  const pgbenchCpu = cpuSince(pgbenchCpuBefore, cpuReading(service, danal, db));
-  const perFlow = (cpuSeconds: number) => Math.round(((cpuSeconds * 1000) / (flow.flowsPerSec * flow.seconds)) * 100) / 100;
-  const percentOf = (cpuSeconds: number, wall: number) => Math.round((cpuSeconds / wall) * 100);
-  return {
-    label,
-    concurrency,
-    rows,
-    flowsPerSec: flow.flowsPerSec,
-    pgbenchTps: pgbench.tps,
-    ratio: Math.round((flow.flowsPerSec / pgbench.tps) * 1000) / 1000,
-    confirmP99Ms: flow.latencyMs.confirm.p99,
-    peakRssMb,
-    cpuPercentDuringFlows: {
-      server: percentOf(flowCpu.server, flow.seconds),
-      danalSandbox: percentOf(flowCpu.danal, flow.seconds),
-      loadGenerator: percentOf(flowCpu.loader, flow.seconds),
-      postgres: percentOf(flowCpu.postgres, flow.seconds),
-      machine: Math.round((flowCpu.machineBusy / flowCpu.machineTotal) * 100),
-    },
-    cpuMsPerFlow: {
-      server: perFlow(flowCpu.server),
-      danalSandbox: perFlow(flowCpu.danal),
-      loadGenerator: perFlow(flowCpu.loader),
-      postgres: perFlow(flowCpu.postgres),
-      rest: perFlow(flowCpu.machineBusy - flowCpu.server - flowCpu.danal - flowCpu.loader - flowCpu.postgres),
-    },
-    // If the server cost no CPU and the machine stayed as busy: the most this machine could give
-    // with the Danal stand-in and the load generator sharing its cores.
-    ratioIfServerCostNothing: Math.round(
-      (flowCpu.machineBusy / (flowCpu.machineBusy - flowCpu.server)) * (flow.flowsPerSec / pgbench.tps) * 1000,
-    ) / 1000,
-    // In production Danal and the clients are other machines: the ratio had their CPU been
-    // free for the server and PostgreSQL, at the same cost per flow. An estimate, not a run.
-    ratioIfDanalAndLoaderElsewhere: Math.round(
-      (flowCpu.machineBusy / (flowCpu.machineBusy - flowCpu.danal - flowCpu.loader)) * (flow.flowsPerSec / pgbench.tps) * 1000,
-    ) / 1000,
-    pgbenchCpu: {
-      postgresMsPerTx: Math.round(((pgbenchCpu.postgres * 1000) / pgbench.transactions) * 100) / 100,
-      machinePercent: Math.round((pgbenchCpu.machineBusy / pgbenchCpu.machineTotal) * 100),
-    },
-    errors: flow.errors + wallet.errors + pgbench.failed,
-    flow,
-    wallet,
-    pgbench,
-  };
-}
-
 function machine() {
   const version = (cmd: string, cmdArgs: string[]) => {
     try {
@@ -241,8 +148,8 @@ async function main() {
   chmodSync(workDir, 0o755);
   const db = await startBenchDatabase(path.join(workDir, 'pg'));
   const admin = new pg.Client({ connectionString: db.url });
-  let service: BenchService | undefined;
-  let danal: BenchService | undefined;
+  const started: BenchService[] = [];
+  const clients: pg.Client[] = [admin];
   let failed = true; // until the end is reached: a failed run keeps its logs
   try {
     await admin.connect();
@@ -253,34 +160,51 @@ async function main() {
     const scriptFile = path.join(workDir, 'flow.pgbench.sql');
     writeFileSync(scriptFile, pgbenchScript(capture.statements, capture.variables));
     say(`captured ${capture.statements.length} statements of one charge flow → ${scriptFile}`);
+    const cluster: Cluster = { db, credentials: { user: PG.user, password: PG.password }, scriptFile, say };
 
-    // Danal is another server: its sandbox runs in a process of its own, on the same
-    // database (its tables are in the schema danal_sandbox), and the service calls it over HTTP.
-    danal = await startService(db.url, path.join(workDir, 'danal.log'), { jobs: false });
-    service = await startService(db.url, path.join(workDir, 'service.log'), { profileDir: args.profile && path.resolve(args.profile), danalApiBase: danal.sandboxApi });
-    const maxConcurrency = Math.max(...concurrencies, GROWTH_CONCURRENCY);
-    const users: BenchUser[] = [];
-    for (let i = 1; i <= maxConcurrency; i++) users.push(await newUser(service.url, i)); // as users sign up: not all at once
-    await createPgbenchUsers(admin, maxConcurrency);
-    if (!smoke) {
-      say('warming up (3 s at concurrency 16)');
-      const warmSeconds = 3;
-      await runFlows(service.url, users, 16, warmSeconds);
+    /** A service and its Danal on one database of the cluster, with users signed up and warmed up. */
+    async function startStack(database: string, logName: string, client: pg.Client, options: { profileDir?: string } = {}): Promise<Stack> {
+      const url = db.url.replace(/\/[^/]+$/, `/${database}`);
+      // Danal is another server: its sandbox runs in a process of its own, on the same
+      // database (its tables are in the schema danal_sandbox), and the service calls it over HTTP.
+      const danal = await startService(url, path.join(workDir, `danal${logName}.log`), { jobs: false });
+      started.push(danal);
+      const service = await startService(url, path.join(workDir, `service${logName}.log`), { ...options, danalApiBase: danal.sandboxApi });
+      started.push(service);
+      const users: BenchUser[] = [];
+      for (let i = 1; i <= maxConcurrency; i++) users.push(await newUser(service.url, i)); // as users sign up: not all at once
+      await createPgbenchUsers(client, maxConcurrency);
+      if (!smoke) {
+        say(`warming up ${database} (3 s at concurrency 16)`);
+        await runFlows(service.url, users, 16, 3);
+      }
+      return { service, danal, users, admin: client, database };
     }
+    const maxConcurrency = Math.max(...concurrencies, GROWTH_CONCURRENCY);
+    const base = await startStack(PG.database, '', admin, { profileDir: args.profile && path.resolve(args.profile) });
 
     const runs: BenchRun[] = [];
-    for (const concurrency of concurrencies) runs.push(await measure(service, danal, users, admin, db, scriptFile, concurrency, 'base'));
+    for (const concurrency of concurrencies) runs.push(await measure(cluster, base, concurrency, seconds, 'base'));
     let growth: { fill: Awaited<ReturnType<typeof fillExistingOrders>>; run: BenchRun; baseline: BenchRun } | undefined;
+    let explainOn = admin;
     if (rowsToFill > 0) {
-      // Measured again right before the fill: the machine drifts by more than the 20 % band in
-      // minutes, so growth is compared with the nearest run, and the two base runs show the drift.
-      const baseline = await measure(service, danal, users, admin, db, scriptFile, GROWTH_CONCURRENCY, 'base, before fill');
-      say(`filling ${rowsToFill} existing orders and ledger rows`);
-      const fill = await fillExistingOrders(admin, rowsToFill);
+      // The filled database is a second one on the same cluster, with its own service and Danal,
+      // so that the two can be driven in alternating stretches: the machine drifts by more than
+      // the 20 % band within minutes, and alternating shares that drift between both sides.
+      await admin.query(`CREATE DATABASE ${GROWN_DATABASE}`);
+      const grownAdmin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, `/${GROWN_DATABASE}`) });
+      clients.push(grownAdmin);
+      await grownAdmin.connect();
+      const grown = await startStack(GROWN_DATABASE, '-grown', grownAdmin);
+      say(`filling ${rowsToFill} existing orders and ledger rows into ${GROWN_DATABASE}`);
+      const fill = await fillExistingOrders(grownAdmin, rowsToFill);
       say(`filled ${fill.orders} orders for ${fill.users} users in ${fill.seconds} s`);
-      growth = { fill, baseline, run: await measure(service, danal, users, admin, db, scriptFile, GROWTH_CONCURRENCY, `+${rowsToFill} rows`) };
+      const rounds = smoke ? 1 : Math.max(1, Math.min(4, Math.floor(seconds / 3)));
+      const [baseline, run] = await measureAlternating(cluster, [base, grown], ['base, alternating', `+${rowsToFill} rows, alternating`], GROWTH_CONCURRENCY, seconds, rounds);
+      growth = { fill, baseline, run };
+      explainOn = grownAdmin;
     }
-    const explain = await explainFlow(admin, capture.statements, capture.ids);
+    const explain = await explainFlow(explainOn, capture.statements, capture.ids);
 
     const results = {
       date: new Date().toISOString(),
@@ -305,15 +229,14 @@ async function main() {
     writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
     printReport(results);
     say(`results written to ${outFile}`);
-    const errors = [...runs, ...(growth ? [growth.run] : [])].reduce((sum, r) => sum + r.errors, 0);
+    const errors = [...runs, ...(growth ? [growth.baseline, growth.run] : [])].reduce((sum, r) => sum + r.errors, 0);
     failed = errors > 0;
     if (failed) say(`FAILED: ${errors} errors during the runs`);
   } finally {
-    await service?.stop();
-    await danal?.stop();
-    await admin.end().catch(() => {});
+    for (const child of started.reverse()) await child.stop();
+    for (const client of clients) await client.end().catch(() => {});
     await db.stop();
-    if (failed) say(`logs kept in ${workDir} (service.log, service-capture.log)`);
+    if (failed) say(`logs kept in ${workDir} (service*.log, danal*.log)`);
     else rmSync(workDir, { recursive: true, force: true });
   }
   if (failed) process.exit(1);
