@@ -163,7 +163,7 @@ async function main() {
     const cluster: Cluster = { db, credentials: { user: PG.user, password: PG.password }, scriptFile, say };
 
     /** A service and its Danal on one database of the cluster, with users signed up and warmed up. */
-    async function startStack(database: string, logName: string, client: pg.Client, options: { profileDir?: string } = {}): Promise<Stack> {
+    async function startStack(database: string, logName: string, client: pg.Client, warmSeconds: number, options: { profileDir?: string } = {}): Promise<Stack> {
       const url = db.url.replace(/\/[^/]+$/, `/${database}`);
       // Danal is another server: its sandbox runs in a process of its own, on the same
       // database (its tables are in the schema danal_sandbox), and the service calls it over HTTP.
@@ -175,13 +175,13 @@ async function main() {
       for (let i = 1; i <= maxConcurrency; i++) users.push(await newUser(service.url, i)); // as users sign up: not all at once
       await createPgbenchUsers(client, maxConcurrency);
       if (!smoke) {
-        say(`warming up ${database} (3 s at concurrency 16)`);
-        await runFlows(service.url, users, 16, 3);
+        say(`warming up ${database} (${warmSeconds} s at concurrency 16)`);
+        await runFlows(service.url, users, 16, warmSeconds);
       }
       return { service, danal, users, admin: client, database };
     }
     const maxConcurrency = Math.max(...concurrencies, GROWTH_CONCURRENCY);
-    const base = await startStack(PG.database, '', admin, { profileDir: args.profile && path.resolve(args.profile) });
+    const base = await startStack(PG.database, '', admin, 3, { profileDir: args.profile && path.resolve(args.profile) });
 
     const runs: BenchRun[] = [];
     for (const concurrency of concurrencies) runs.push(await measure(cluster, base, concurrency, seconds, 'base'));
@@ -195,7 +195,9 @@ async function main() {
       const grownAdmin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, `/${GROWN_DATABASE}`) });
       clients.push(grownAdmin);
       await grownAdmin.connect();
-      const grown = await startStack(GROWN_DATABASE, '-grown', grownAdmin);
+      // Warmed for a full measurement: the base processes have served minutes of load by now,
+      // and a process that has not (its JIT, its pools) costs more per flow whatever its database.
+      const grown = await startStack(GROWN_DATABASE, '-grown', grownAdmin, seconds);
       say(`filling ${rowsToFill} existing orders and ledger rows into ${GROWN_DATABASE}`);
       const fill = await fillExistingOrders(grownAdmin, rowsToFill);
       say(`filled ${fill.orders} orders for ${fill.users} users in ${fill.seconds} s`);
