@@ -36,20 +36,22 @@ export async function measure(cluster: Cluster, stack: Stack, concurrency: numbe
 }
 
 /**
- * Two stacks at one concurrency, in `rounds` alternating stretches of
+ * Several stacks at one concurrency, in `rounds` alternating stretches of
  * seconds / rounds each: the same total time per stack as `measure`, and minutes
- * of machine drift shared by both instead of landing on one.
+ * of machine drift shared by all instead of landing on one.
  */
 export async function measureAlternating(
   cluster: Cluster,
-  stacks: [Stack, Stack],
-  labels: [string, string],
+  stacks: Stack[],
+  labels: string[],
   concurrency: number,
   seconds: number,
   rounds: number,
-): Promise<[BenchRun, BenchRun]> {
-  const rows = [await settleBeforeRun(stacks[0]), await settleBeforeRun(stacks[1])];
-  cluster.say(`${labels[0]} (${rows[0]} orders) and ${labels[1]} (${rows[1]} orders): concurrency ${concurrency}, ${rounds} × ${seconds / rounds} s each, alternating`);
+): Promise<BenchRun[]> {
+  const rows: number[] = [];
+  for (const stack of stacks) rows.push(await settleBeforeRun(stack));
+  const sides = labels.map((label, i) => `${label} (${rows[i]} orders)`).join(', ');
+  cluster.say(`${sides}: concurrency ${concurrency}, ${rounds} × ${seconds / rounds} s each, in turns`);
   const collected = stacks.map(() => ({ stretches: [] as FlowSamples[], cpu: [] as CpuReading[] }));
   for (const stack of stacks) peakRss.reset(stack.service.pid);
   for (let round = 0; round < rounds; round++) {
@@ -59,10 +61,11 @@ export async function measureAlternating(
       collected[i]!.cpu.push(cpu);
     }
   }
-  return [
-    await finishRun(cluster, stacks[0], { label: labels[0], concurrency, seconds, rows: rows[0]!, ...collected[0]! }),
-    await finishRun(cluster, stacks[1], { label: labels[1], concurrency, seconds, rows: rows[1]!, ...collected[1]! }),
-  ];
+  const runs: BenchRun[] = [];
+  for (const [i, stack] of stacks.entries()) {
+    runs.push(await finishRun(cluster, stack, { label: labels[i]!, concurrency, seconds, rows: rows[i]!, ...collected[i]! }));
+  }
+  return runs;
 }
 
 /** The stack's orders; and nothing left to write back, so no run pays for the one before (after a fill, hundreds of MB). */

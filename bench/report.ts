@@ -34,6 +34,7 @@ export interface BenchRun {
 
 interface Results {
   runs: BenchRun[];
+  reference?: { service: BenchRun; express: BenchRun; bare: BenchRun; shareOfExpress: number; shareOfBare: number };
   growth?: { baseline: BenchRun; run: BenchRun; throughputChange: number; confirmP99Change: number; ratioChange: number; rowsFilled: number };
   explain: { statement: string; plan: string[] }[];
 }
@@ -43,7 +44,11 @@ const TARGET = { concurrency: 16, ratio: 0.5, confirmP99Ms: 50, peakRssMb: 250, 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const lat = (l: { p50: number; p95: number; p99: number }) => `${l.p50.toFixed(1)}/${l.p95.toFixed(1)}/${l.p99.toFixed(1)}`;
 
-const allRuns = (results: Results) => [...results.runs, ...(results.growth ? [results.growth.baseline, results.growth.run] : [])];
+const allRuns = (results: Results) => [
+  ...results.runs,
+  ...(results.reference ? [results.reference.service, results.reference.express, results.reference.bare] : []),
+  ...(results.growth ? [results.growth.baseline, results.growth.run] : []),
+];
 
 export function printReport(results: Results) {
   const rows = allRuns(results).map((r) => ({
@@ -93,6 +98,13 @@ export function printReport(results: Results) {
     console.log(`  confirm p99 ${at16.confirmP99Ms} ms (target ≤ ${TARGET.confirmP99Ms}): ${check(at16.confirmP99Ms <= TARGET.confirmP99Ms)}`);
     console.log(`  peak RSS ${at16.peakRssMb} MB (target ≤ ${TARGET.peakRssMb}): ${check(at16.peakRssMb <= TARGET.peakRssMb)}`);
     console.log(`  errors ${at16.errors} (target 0): ${check(at16.errors === 0)}`);
+  }
+  if (results.reference) {
+    const r = results.reference;
+    const share = (x: number) => `${(x * 100).toFixed(0)}%`;
+    console.log(`the same statements, same Danal stand-in, at concurrency ${r.service.concurrency} in turns (--reference):`);
+    console.log(`  the service did ${share(r.shareOfExpress)} of the flows/s of Express + axios alone, ${share(r.shareOfBare)} of bare node:http's`);
+    console.log(`  ratio to pgbench: service ${r.service.ratio}, Express + axios ${r.express.ratio}, bare ${r.bare.ratio}`);
   }
   if (results.growth) {
     const g = results.growth;

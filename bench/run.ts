@@ -1,4 +1,4 @@
-// npm run bench [-- --duration S] [--rows N] [--concurrency 1,16,64] [--smoke] [--profile DIR]
+// npm run bench [-- --duration S] [--rows N] [--reference] [--concurrency 1,16,64] [--smoke] [--profile DIR]
 //
 // Builds the service, starts it as in production on a fresh PostgreSQL of its
 // own, captures the SQL of one charge flow from PostgreSQL's statement log,
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startBenchDatabase, startService, type BenchDatabase, type BenchService } from './service.js';
+import { startBenchDatabase, startReferenceServer, startService, type BenchDatabase, type BenchService } from './service.js';
 import { runFlows, type BenchUser } from './load.js';
 import { measure, measureAlternating, type Cluster, type Stack } from './measure.js';
 import { parseStatementLog, pgbenchScript, inlineStatement, type CapturedStatement, type Variable } from './sql-capture.js';
@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: '1,16,64' },
     smoke: { type: 'boolean', default: false },
+    reference: { type: 'boolean', default: false },
     profile: { type: 'string' },
   },
 });
@@ -32,10 +33,11 @@ const seconds = smoke ? 1 : Number(args.duration);
 const rowsToFill = Number(args.rows);
 const concurrencies = args.concurrency.split(',').map(Number);
 if (!(seconds > 0) || !Number.isInteger(rowsToFill) || rowsToFill < 0 || concurrencies.some((c) => !Number.isInteger(c) || c < 1 || c > 256)) {
-  console.error('usage: npm run bench -- [--duration SECONDS] [--rows N] [--concurrency 1,16,64] [--smoke] [--profile DIR]');
+  console.error('usage: npm run bench -- [--duration SECONDS] [--rows N] [--reference] [--concurrency 1,16,64] [--smoke] [--profile DIR]');
   process.exit(2);
 }
 const GROWTH_CONCURRENCY = 16;
+const REFERENCE_CONCURRENCY = 16;
 const PG = { user: 'postgres', password: 'dpot-embedded', database: 'dpot' };
 /** `--rows N` fills this second database of the cluster, so that both can be measured in turns. */
 const GROWN_DATABASE = 'dpot_grown';
@@ -185,6 +187,23 @@ async function main() {
 
     const runs: BenchRun[] = [];
     for (const concurrency of concurrencies) runs.push(await measure(cluster, base, concurrency, seconds, 'base'));
+    let reference: { service: BenchRun; express: BenchRun; bare: BenchRun } | undefined;
+    // The smoke run starts them too, so that CI proves they still work.
+    if (args.reference || smoke) {
+      // The same statements served by Express alone and by bare node:http, with the same Danal
+      // stand-in, in turns with the service: what our own code costs, read at the same moment.
+      const referenceStack = async (kind: 'bare' | 'express'): Promise<Stack> => {
+        const server = await startReferenceServer(kind, db.url, path.join(workDir, `reference-${kind}.log`), base.danal.sandboxApi);
+        started.push(server);
+        if (!smoke) await runFlows(server.url, base.users, REFERENCE_CONCURRENCY, seconds); // warmed like the service
+        return { ...base, service: server };
+      };
+      const stacks = [base, await referenceStack('express'), await referenceStack('bare')];
+      const rounds = smoke ? 1 : Math.max(1, Math.min(4, Math.floor(seconds / 3)));
+      const labels = ['service, in turns', 'reference: Express + axios', 'reference: bare node:http'];
+      const [service, express, bare] = await measureAlternating(cluster, stacks, labels, REFERENCE_CONCURRENCY, seconds, rounds);
+      reference = { service: service!, express: express!, bare: bare! };
+    }
     let growth: { fill: Awaited<ReturnType<typeof fillExistingOrders>>; run: BenchRun; baseline: BenchRun } | undefined;
     let explainOn = admin;
     if (rowsToFill > 0) {
@@ -203,7 +222,7 @@ async function main() {
       say(`filled ${fill.orders} orders for ${fill.users} users in ${fill.seconds} s`);
       const rounds = smoke ? 1 : Math.max(1, Math.min(4, Math.floor(seconds / 3)));
       const [baseline, run] = await measureAlternating(cluster, [base, grown], ['base, alternating', `+${rowsToFill} rows, alternating`], GROWTH_CONCURRENCY, seconds, rounds);
-      growth = { fill, baseline, run };
+      growth = { fill, baseline: baseline!, run: run! };
       explainOn = grownAdmin;
     }
     const explain = await explainFlow(explainOn, capture.statements, capture.ids);
@@ -215,6 +234,12 @@ async function main() {
       machine: { ...machine(), postgres },
       flowStatements: capture.statements.map((s) => s.sql.replace(/\s+/g, ' ')),
       runs,
+      reference: reference && {
+        ...reference,
+        // Flows per second of the service as a share of each reference's, measured in turns.
+        shareOfExpress: Math.round((reference.service.flowsPerSec / reference.express.flowsPerSec) * 1000) / 1000,
+        shareOfBare: Math.round((reference.service.flowsPerSec / reference.bare.flowsPerSec) * 1000) / 1000,
+      },
       growth: growth && {
         rowsFilled: growth.fill.orders,
         usersFilled: growth.fill.users,
@@ -231,7 +256,7 @@ async function main() {
     writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
     printReport(results);
     say(`results written to ${outFile}`);
-    const errors = [...runs, ...(growth ? [growth.baseline, growth.run] : [])].reduce((sum, r) => sum + r.errors, 0);
+    const errors = [...runs, ...(reference ? Object.values(reference) : []), ...(growth ? [growth.baseline, growth.run] : [])].reduce((sum, r) => sum + r.errors, 0);
     failed = errors > 0;
     if (failed) say(`FAILED: ${errors} errors during the runs`);
   } finally {

@@ -62,34 +62,62 @@ export async function startService(
 ): Promise<BenchService> {
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
-    // --cpu-prof writes a .cpuprofile when the process exits (open it in Chrome DevTools).
+  // --cpu-prof writes a .cpuprofile when the process exits (open it in Chrome DevTools).
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  return launch(url, logFile, [...profile, path.resolve('dist/main.js')], {
+    ...serviceEnvironment(port, databaseUrl, options.danalApiBase),
+    JOBS_ENABLED: options.jobs === false ? 'false' : 'true',
+  });
+}
+
+/**
+ * A reference server (bench/reference-server.ts): the flow's statements served
+ * bare or by Express alone, with the service's configuration, memory flags and
+ * Danal stand-in, so that the service can be read against it.
+ */
+export async function startReferenceServer(kind: 'bare' | 'express', databaseUrl: string, logFile: string, danalApiBase: string): Promise<BenchService> {
+  const port = await findFreePort();
+  // tsx compiles the file once at start; the flow then runs as plain JavaScript.
+  return launch(`http://127.0.0.1:${port}`, logFile, ['--import', 'tsx', path.resolve('bench/reference-server.ts')], {
+    ...serviceEnvironment(port, databaseUrl, danalApiBase),
+    REFERENCE: kind,
+  });
+}
+
+/** The service's environment in the bench: production, with the sandbox let in by the bench switch. */
+function serviceEnvironment(port: number, databaseUrl: string, danalApiBase: string | undefined): Record<string, string> {
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    NODE_ENV: 'production',
+    BENCH_ALLOW_SANDBOX: '1',
+    DANAL_MODE: 'sandbox',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET,
+    PUBLIC_BASE_URL: url,
+    CHECKOUT_SUCCESS_URL: `${url}/sandbox/danal/result?status=success`,
+    CHECKOUT_FAIL_URL: `${url}/sandbox/danal/result?status=fail`,
+    ...(danalApiBase && { DANAL_API_BASE: danalApiBase }),
+    // The load comes from one address and a few users, far past any real user's rate.
+    RATE_LIMIT_AUTH_PER_ADDRESS: '10000000',
+    RATE_LIMIT_LOGIN_PER_EMAIL: '10000000',
+    RATE_LIMIT_PAYMENT_PER_USER: '10000000',
+    RATE_LIMIT_PAYMENT_PER_ADDRESS: '10000000',
+  };
+}
+
+/**
+ * `node` with the flags and environment of `npm start` plus `args` and `env`,
+ * its output written straight into `logFile` (as `npm start > file` would: no
+ * relay through the bench's own process, whose CPU would count against the load
+ * generator). Resolves once it answers /healthz.
+ */
+async function launch(url: string, logFile: string, args: string[], env: Record<string, string>): Promise<BenchService> {
   const start = productionStart();
   const logFd = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [...start.nodeFlags, ...profile, path.resolve('dist/main.js')], {
-    env: {
-      PATH: process.env.PATH,
-      ...start.env,
-      NODE_ENV: 'production',
-      BENCH_ALLOW_SANDBOX: '1',
-      DANAL_MODE: 'sandbox',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      JWT_SECRET,
-      PUBLIC_BASE_URL: url,
-      CHECKOUT_SUCCESS_URL: `${url}/sandbox/danal/result?status=success`,
-      CHECKOUT_FAIL_URL: `${url}/sandbox/danal/result?status=fail`,
-      JOBS_ENABLED: options.jobs === false ? 'false' : 'true',
-      ...(options.danalApiBase && { DANAL_API_BASE: options.danalApiBase }),
-      // The load comes from one address and a few users, far past any real user's rate.
-      RATE_LIMIT_AUTH_PER_ADDRESS: '10000000',
-      RATE_LIMIT_LOGIN_PER_EMAIL: '10000000',
-      RATE_LIMIT_PAYMENT_PER_USER: '10000000',
-      RATE_LIMIT_PAYMENT_PER_ADDRESS: '10000000',
-    },
-    // Straight into the file, as `npm start > file` would: no relay through the bench's own
-    // process, whose CPU would count against the load generator.
+  const child: ChildProcess = spawn(process.execPath, [...start.nodeFlags, ...args], {
+    env: { PATH: process.env.PATH, ...start.env, ...env },
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);
