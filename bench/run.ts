@@ -38,6 +38,8 @@ if (!(seconds > 0) || !Number.isInteger(rowsToFill) || rowsToFill < 0 || concurr
 }
 const GROWTH_CONCURRENCY = 16;
 const REFERENCE_CONCURRENCY = 16;
+/** Runs in turns are cut into this many stretches per side (stretches of at least 3 s). */
+const ALTERNATING_ROUNDS = smoke ? 1 : Math.max(1, Math.min(4, Math.floor(seconds / 3)));
 const PG = { user: 'postgres', password: 'dpot-embedded', database: 'dpot' };
 /** `--rows N` fills this second database of the cluster, so that both can be measured in turns. */
 const GROWN_DATABASE = 'dpot_grown';
@@ -199,9 +201,8 @@ async function main() {
         return { ...base, service: server };
       };
       const stacks = [base, await referenceStack('express'), await referenceStack('bare')];
-      const rounds = smoke ? 1 : Math.max(1, Math.min(4, Math.floor(seconds / 3)));
       const labels = ['service, in turns', 'reference: Express + axios', 'reference: bare node:http'];
-      const [service, express, bare] = await measureAlternating(cluster, stacks, labels, REFERENCE_CONCURRENCY, seconds, rounds);
+      const [service, express, bare] = await measureAlternating(cluster, stacks, labels, REFERENCE_CONCURRENCY, seconds, ALTERNATING_ROUNDS);
       reference = { service: service!, express: express!, bare: bare! };
     }
     let growth: { fill: Awaited<ReturnType<typeof fillExistingOrders>>; run: BenchRun; baseline: BenchRun } | undefined;
@@ -220,8 +221,7 @@ async function main() {
       say(`filling ${rowsToFill} existing orders and ledger rows into ${GROWN_DATABASE}`);
       const fill = await fillExistingOrders(grownAdmin, rowsToFill);
       say(`filled ${fill.orders} orders for ${fill.users} users in ${fill.seconds} s`);
-      const rounds = smoke ? 1 : Math.max(1, Math.min(4, Math.floor(seconds / 3)));
-      const [baseline, run] = await measureAlternating(cluster, [base, grown], ['base, alternating', `+${rowsToFill} rows, alternating`], GROWTH_CONCURRENCY, seconds, rounds);
+      const [baseline, run] = await measureAlternating(cluster, [base, grown], ['base, alternating', `+${rowsToFill} rows, alternating`], GROWTH_CONCURRENCY, seconds, ALTERNATING_ROUNDS);
       growth = { fill, baseline: baseline!, run: run! };
       explainOn = grownAdmin;
     }
