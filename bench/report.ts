@@ -33,6 +33,7 @@ export interface BenchRun {
 }
 
 interface Results {
+  smoke: boolean;
   runs: BenchRun[];
   reference?: { service: BenchRun; express: BenchRun; bare: BenchRun; shareOfExpress: number; shareOfBare: number };
   growth?: { baseline: BenchRun; run: BenchRun; throughputChange: number; confirmP99Change: number; ratioChange: number; rowsFilled: number };
@@ -102,7 +103,8 @@ export function printReport(results: Results) {
   if (results.reference) {
     const r = results.reference;
     const share = (x: number) => `${(x * 100).toFixed(0)}%`;
-    console.log(`the same statements, same Danal stand-in, at concurrency ${r.service.concurrency} in turns (--reference):`);
+    const caveat = results.smoke ? ' [smoke: 1 s, the references not warmed up; proves they work, not a measurement]' : '';
+    console.log(`the same statements, same Danal stand-in, at concurrency ${r.service.concurrency} in turns (--reference)${caveat}:`);
     console.log(`  the service did ${share(r.shareOfExpress)} of the flows/s of Express + axios alone, ${share(r.shareOfBare)} of bare node:http's`);
     console.log(`  ratio to pgbench: service ${r.service.ratio}, Express + axios ${r.express.ratio}, bare ${r.bare.ratio}`);
   }
