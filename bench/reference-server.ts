@@ -111,7 +111,11 @@ function bareServer(): http.Server {
   };
   return http.createServer((req, res) => {
     route(req)
-      .catch(() => ({ status: 500, body: {} }))
+      .catch((error: unknown) => {
+        // Into the reference's log file, which the bench keeps when a run has errors.
+        console.error(error);
+        return { status: 500, body: {} };
+      })
       .then(({ status, body }) => {
         const text = JSON.stringify(body);
         res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
