@@ -50,10 +50,19 @@ export function createApp(deps: AppDeps): Express {
   const { config, db, log } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Every API answer is one user's, at one moment (balances, orders, tokens): nothing to
+  // revalidate, so no ETag (it also cost a SHA-1 of every body), and no-store below.
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy ?? false);
   app.use(requestContext(log));
   app.use(helmet());
   app.use(cors(config.corsOrigins));
+  // No browser, proxy or CDN may keep an API answer: a token, a balance or an order
+  // status served from a cache is a secret leaked or a stale figure shown (RFC 6749 §5.1).
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ success: true, data: { status: 'ok' } });

@@ -1,5 +1,7 @@
-// CORS: the configured frontend origin may call the API from a browser,
-// every other origin gets no CORS headers and a refused preflight.
+// The headers a browser acts on. CORS: the configured frontend origin may call
+// the API from a browser, every other origin gets no CORS headers and a refused
+// preflight. Caching: no API answer may be kept by a browser or a proxy.
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bearer, newUser, useTestServer } from '../helpers.js';
 
@@ -41,5 +43,26 @@ describe('CORS', () => {
     expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
     expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+});
+
+describe('caching of API answers', () => {
+  it('forbids storing the login answer (it carries the tokens), the wallet and the order', async () => {
+    const email = `cache-${randomUUID()}@example.com`;
+    await t.api.post('/api/auth/register').send({ email, password: 'correct horse battery' }).expect(201);
+    const login = await t.api.post('/api/auth/login').send({ email, password: 'correct horse battery' }).expect(200);
+    const auth = { Authorization: `Bearer ${login.body.data.accessToken}` };
+    const order = await t.api.post('/api/payment/order').set(auth).send({ amount: 10_000, paymentMethod: 'Card' }).expect(201);
+    const wallet = await t.api.get('/api/wallet').set(auth).expect(200);
+    for (const res of [login, order, wallet]) {
+      expect(res.headers['cache-control']).toBe('no-store');
+      // Nothing to revalidate either: a 304 would hand back whatever the browser kept.
+      expect(res.headers.etag).toBeUndefined();
+    }
+  });
+
+  it('forbids storing a refusal too', async () => {
+    const res = await t.api.get('/api/wallet').set('Authorization', 'Bearer not-a-token').expect(401);
+    expect(res.headers['cache-control']).toBe('no-store');
   });
 });
