@@ -195,7 +195,9 @@ async function main() {
       // The same statements served by Express alone and by bare node:http, with the same Danal
       // stand-in, in turns with the service: what our own code costs, read at the same moment.
       const referenceStack = async (kind: 'bare' | 'express'): Promise<Stack> => {
-        const server = await startReferenceServer(kind, db.url, path.join(workDir, `reference-${kind}.log`), base.danal.sandboxApi);
+        // --profile: each reference's profile in a folder of its own, to set beside the service's.
+        const profileDir = args.profile && path.resolve(args.profile, `reference-${kind}`);
+        const server = await startReferenceServer(kind, db.url, path.join(workDir, `reference-${kind}.log`), base.danal.sandboxApi, { profileDir });
         started.push(server);
         if (!smoke) await runFlows(server.url, base.users, REFERENCE_CONCURRENCY, seconds); // warmed like the service
         return { ...base, service: server };

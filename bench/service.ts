@@ -62,9 +62,7 @@ export async function startService(
 ): Promise<BenchService> {
   const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
-  // --cpu-prof writes a .cpuprofile when the process exits (open it in Chrome DevTools).
-  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  return launch(url, logFile, [...profile, path.resolve('dist/main.js')], {
+  return launch(url, logFile, [...cpuProfile(options.profileDir), path.resolve('dist/main.js')], {
     ...serviceEnvironment(port, databaseUrl, options.danalApiBase),
     JOBS_ENABLED: options.jobs === false ? 'false' : 'true',
   });
@@ -75,13 +73,28 @@ export async function startService(
  * bare or by Express alone, with the service's configuration, memory flags and
  * Danal stand-in, so that the service can be read against it.
  */
-export async function startReferenceServer(kind: 'bare' | 'express', databaseUrl: string, logFile: string, danalApiBase: string): Promise<BenchService> {
+export async function startReferenceServer(
+  kind: 'bare' | 'express',
+  databaseUrl: string,
+  logFile: string,
+  danalApiBase: string,
+  options: { profileDir?: string } = {},
+): Promise<BenchService> {
   const port = await findFreePort();
   // tsx compiles the file once at start; the flow then runs as plain JavaScript.
-  return launch(`http://127.0.0.1:${port}`, logFile, ['--import', 'tsx', path.resolve('bench/reference-server.ts')], {
+  const args = [...cpuProfile(options.profileDir), '--import', 'tsx', path.resolve('bench/reference-server.ts')];
+  return launch(`http://127.0.0.1:${port}`, logFile, args, {
     ...serviceEnvironment(port, databaseUrl, danalApiBase),
     REFERENCE: kind,
   });
+}
+
+/**
+ * --cpu-prof writes a .cpuprofile into `dir` when the process exits (open it in
+ * Chrome DevTools); one file per thread, named with the process id.
+ */
+function cpuProfile(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** The service's environment in the bench: production, with the sandbox let in by the bench switch. */
