@@ -73,6 +73,11 @@ const nasty = fc.oneof(
   fc.double(),
   fc.constantFrom(Number.MAX_SAFE_INTEGER, 2 ** 53 + 1, -0, 1e21),
 );
+/**
+ * A path segment is text: an object or array reaches the URL as its JSON. String()
+ * would throw on the null-prototype objects fast-check sometimes makes (1 in ~3,000).
+ */
+const asPathText = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 const objectWith = (keys: Record<string, fc.Arbitrary<unknown>>) =>
   fc.oneof(fc.record(keys, { requiredKeys: [] }), fc.dictionary(fc.string(), nasty), fc.jsonValue());
 
@@ -137,9 +142,9 @@ describe('generated bodies never break an endpoint', () => {
 
   it('GET /api/payment/orders/:orderID', () =>
     neverBreaks(
-      (id) => t.api.get(`/api/payment/orders/${encodeURIComponent(String(id))}`).set(bearer(user)).then((r) => r),
+      (id) => t.api.get(`/api/payment/orders/${encodeURIComponent(id as string)}`).set(bearer(user)).then((r) => r),
       // Only what a client can put in a URL: a lone surrogate cannot be percent-encoded.
-      fc.oneof(fc.string(), nasty).filter((id) => !/[\uD800-\uDFFF]/.test(String(id))),
+      fc.oneof(fc.string(), nasty.map(asPathText)).filter((id) => !/[\uD800-\uDFFF]/.test(id)),
     ));
 
   it('an Idempotency-Key of any printable shape', () =>
