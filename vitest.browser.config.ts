@@ -10,5 +10,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A page waits for real work: registering hashes the password with scrypt twice
+    // (sign-up and login), which took more than expect.poll's default 1 s once in CI
+    // on a machine that had just installed Chromium. A wrong text still fails, later.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
