@@ -89,7 +89,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     log,
     auth: createAuthService({ db, jwt: config.jwt, log }),
     payments,
-    cancels: createCancelService({ db, danal, log }),
+    cancels: createCancelService({ db, danal, log, smallestPartialCancel: config.orders.amountUnit }),
     notifications: createDepositNotificationService({ db, allowedIps: config.notifications.allowedIps, log }),
     sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
     isAccepting: () => accepting,

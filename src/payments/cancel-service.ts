@@ -42,11 +42,29 @@ function notCancelable(order: Order) {
 }
 
 /**
- * The cancel the request asks for, checked against the order as it is now:
- * its amount, its points (in proportion to the order, the last cancel taking
- * what remains) and Danal's cancel type.
+ * The points taken back once `canceledAmount` KRW of the order are refunded:
+ * the order's points in proportion, rounded down. Each cancel takes this
+ * running total minus what was taken before, so the parts are exact and add
+ * up to the order's points. (BigInt: points × KRW can pass 2^53.)
  */
-export function planCancel(order: Order, request: CancelRequest): NewCancel {
+export function pointsTakenBack(order: Pick<Order, 'amount' | 'pointAmount'>, canceledAmount: number): number {
+  return Number((BigInt(order.pointAmount) * BigInt(canceledAmount)) / BigInt(order.amount));
+}
+
+/** The smallest part that takes back at least one more point than the cancels before it. */
+function smallestPartWorthAPoint(order: Order): number {
+  const needed = BigInt(order.canceledPoints + 1) * BigInt(order.amount);
+  const points = BigInt(order.pointAmount);
+  return Number((needed + points - 1n) / points) - order.canceledAmount;
+}
+
+/**
+ * The cancel the request asks for, checked against the order as it is now:
+ * its amount, its points (the running total's share, the last cancel taking
+ * what remains) and Danal's cancel type. A part smaller than `smallestPart`
+ * KRW (ORDER_AMOUNT_UNIT) is refused: it serves no buyer and costs a Danal call.
+ */
+export function planCancel(order: Order, request: CancelRequest, smallestPart: number): NewCancel {
   if (!CANCELABLE.has(order.status)) throw notCancelable(order);
   const remaining = remainingAmount(order);
   const amount = request.amount ?? remaining;
@@ -60,15 +78,30 @@ export function planCancel(order: Order, request: CancelRequest): NewCancel {
   if (order.paymentMethod === 'VirtualAccount') {
     throw conflict('PARTIAL_CANCEL_NOT_SUPPORTED', `Virtual-account payments can only be canceled in full (${remaining} KRW)`);
   }
-  const pointAmount = Math.floor((amount * order.pointAmount) / order.amount);
+  if (amount < smallestPart) {
+    throw new AppError(422, 'CANCEL_AMOUNT_TOO_SMALL', `A partial cancel must be at least ${smallestPart} KRW; ${amount} KRW was asked for (or cancel all ${remaining} KRW that remain)`, [
+      { field: 'amount', message: `must be at least ${smallestPart} KRW, or the ${remaining} KRW that remain` },
+    ]);
+  }
+  const pointAmount = pointsTakenBack(order, order.canceledAmount + amount) - order.canceledPoints;
   if (pointAmount < 1) {
-    const smallest = Math.ceil(order.amount / order.pointAmount);
-    throw new AppError(422, 'CANCEL_AMOUNT_TOO_SMALL', `${amount} KRW is worth less than one point of this order; cancel at least ${smallest} KRW`);
+    const smallest = smallestPartWorthAPoint(order);
+    throw new AppError(422, 'CANCEL_AMOUNT_TOO_SMALL', `${amount} KRW is worth less than one point of this order; cancel at least ${smallest} KRW`, [
+      { field: 'amount', message: `must be at least ${smallest} KRW` },
+    ]);
   }
   return { orderId: order.id, amount, pointAmount, cancelType: 'P', reason };
 }
 
-export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Logger }) {
+export interface CancelServiceDeps {
+  db: Db;
+  danal: DanalGateway;
+  log: Logger;
+  /** The smallest partial cancel, in KRW (ORDER_AMOUNT_UNIT). */
+  smallestPartialCancel: number;
+}
+
+export function createCancelService(deps: CancelServiceDeps) {
   const { db, danal, log } = deps;
 
   /**
@@ -92,7 +125,7 @@ export function createCancelService(deps: { db: Db; danal: DanalGateway; log: Lo
     // A lost race re-reads the order: it may now be in flight (409) or have less left to cancel.
     for (let attempt = 1; ; attempt += 1) {
       const order = await orders.requireOwnOrder(db, request.orderID, userId);
-      const plan = planCancel(order, request);
+      const plan = planCancel(order, request, deps.smallestPartialCancel);
       const started = await begin(order, plan);
       if (started) return refund(order, started);
       if (attempt === 3) throw conflict('ORDER_CHANGED', `Order ${order.id} kept changing while this cancel was checked; read it again and retry`);
