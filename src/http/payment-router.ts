@@ -59,7 +59,7 @@ export function paymentRouter(deps: PaymentRouterDeps): Router {
   });
   router.post('/order', deps.limitMoney, deps.idempotent('POST /api/payment/order'), async (req, res) => {
     const body = parseBody(createOrderBody, req);
-    res.status(201).json({ success: true, data: await payments.createOrder(req.userId!, body), message: 'Order created' });
+    res.status(201).json({ success: true, data: await payments.createOrder(req.userId!, body, req.idempotency), message: 'Order created' });
   });
   router.post('/confirm', deps.limitMoney, deps.idempotent('POST /api/payment/confirm'), async (req, res) => {
     const result = await payments.confirm(req.userId!, parseBody(confirmBody, req));
@@ -67,7 +67,7 @@ export function paymentRouter(deps: PaymentRouterDeps): Router {
     res.json({ success: true, data: result, message });
   });
   router.post('/cancel', deps.limitMoney, deps.idempotent('POST /api/payment/cancel'), async (req, res) => {
-    const canceled = await deps.cancels.cancel(req.userId!, parseBody(cancelBody, req));
+    const canceled = await deps.cancels.cancel(req.userId!, parseBody(cancelBody, req), req.idempotency);
     res.json({ success: true, data: canceled, message: canceled.status === 'Canceled' ? 'Payment canceled' : 'Part of the payment canceled' });
   });
   router.get('/orders', async (req, res) => {

@@ -12,6 +12,16 @@ export interface StoredKey {
   lockedUntil: Date;
 }
 
+/**
+ * What the operation a key started carries in the database (an order, a
+ * cancel): `id` names (user, route, key) in one value; `requestHash` is the
+ * body the key was sent with.
+ */
+export interface IdempotencyRef {
+  id: string;
+  requestHash: string;
+}
+
 /** Object keys sorted at every level, so that {"a":1,"b":2} and {"b":2,"a":1} are one request. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -23,6 +33,10 @@ function canonical(value: unknown): string {
 }
 
 export const requestHash = (body: unknown) => createHash('sha256').update(canonical(body)).digest('hex');
+
+/** One value for (user, route, key), stored on the rows of the operation the key started. */
+export const idempotencyId = (userId: string, route: string, key: string) =>
+  createHash('sha256').update(`${userId}\n${route}\n${key}`).digest('hex');
 
 /** Inserts the key as running; false when the key exists already. */
 export async function claimKey(db: Db, userId: string, route: string, key: string, hash: string, lockedUntil: Date): Promise<boolean> {
@@ -43,7 +57,11 @@ export async function readKey(db: Db, userId: string, route: string, key: string
   return rows[0];
 }
 
-/** A running key whose request was lost (lock expired): the caller takes it over. */
+/**
+ * A key with the same body, no answer and no running request (its lock ran
+ * out: its process died, or it was unlocked): the caller takes it over. The
+ * database's clock decides, so that processes with skewed clocks agree.
+ */
 export async function takeOverKey(db: Db, userId: string, route: string, key: string, hash: string, lockedUntil: Date): Promise<boolean> {
   const { rowCount } = await db.pool.query(
     `UPDATE idempotency_keys SET locked_until = $5
@@ -61,9 +79,22 @@ export async function completeKey(db: Db, userId: string, route: string, key: st
   );
 }
 
-/** The request ended without a lasting answer (5xx): the key is free for a retry. */
+/** Refused before any work: the key is free again, for any body. */
 export async function releaseKey(db: Db, userId: string, route: string, key: string): Promise<void> {
   await db.pool.query('DELETE FROM idempotency_keys WHERE user_id = $1 AND route = $2 AND key = $3 AND response_status IS NULL', [userId, route, key]);
+}
+
+/**
+ * Work may have run and its outcome is not known yet: the key stays bound to
+ * its body with no answer and no lock, so that a retry with the same body runs
+ * at once (and finds the operation it started) and another body is refused.
+ */
+export async function unlockKey(db: Db, userId: string, route: string, key: string): Promise<void> {
+  await db.pool.query(
+    `UPDATE idempotency_keys SET locked_until = now() - interval '1 second'
+     WHERE user_id = $1 AND route = $2 AND key = $3 AND response_status IS NULL`,
+    [userId, route, key],
+  );
 }
 
 /** Keys older than `ttlHours` are forgotten; the job engine calls this with every sweep. */

@@ -6,13 +6,17 @@
 // One cancel per order is in flight at a time (the Canceling status, and a
 // unique index on order_cancels), so concurrent partial cancels can never
 // refund more than what remains: the second one is answered 409.
+// A cancel asked for under an Idempotency-Key carries the key (unique), so a
+// retry with it finds that cancel and answers with its outcome, however long
+// after and whatever happened between: it never plans a second one.
 import type { Db } from '../db/prisma.js';
+import type { IdempotencyRef } from '../idempotency/idempotency-store.js';
 import type { Logger } from '../lib/logger.js';
 import { AppError, conflict } from '../lib/errors.js';
 import { DanalError, DanalUnavailableError, type DanalGateway } from '../danal/danal-gateway.js';
 import { holdPoints } from '../wallet/wallet-ledger.js';
-import { beginCancel, type NewCancel, type OrderCancel } from './cancel-repository.js';
-import { completeCancel, restoreUncanceled } from './cancel-steps.js';
+import { beginCancel, cancelOfKey, outcomeOfDoneCancel, type NewCancel, type OrderCancel } from './cancel-repository.js';
+import { completeCancel, restoreUncanceled, statusBeforeCancel } from './cancel-steps.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
 import { DANAL_METHOD_OF } from './order-policy.js';
@@ -93,6 +97,9 @@ export function planCancel(order: Order, request: CancelRequest, smallestPart: n
   return { orderId: order.id, amount, pointAmount, cancelType: 'P', reason };
 }
 
+const declined = (failure: { code: string; message: string }, stays: string) =>
+  new AppError(409, 'CANCEL_DECLINED', `Danal refused the cancel: ${failure.message || failure.code} (${failure.code}); nothing was refunded and the order stays ${stays}`);
+
 export interface CancelServiceDeps {
   db: Db;
   danal: DanalGateway;
@@ -121,15 +128,52 @@ export function createCancelService(deps: CancelServiceDeps) {
     });
   }
 
-  async function cancel(userId: string, request: CancelRequest) {
-    // A lost race re-reads the order: it may now be in flight (409) or have less left to cancel.
+  async function cancel(userId: string, request: CancelRequest, key?: IdempotencyRef) {
+    // A lost race re-reads the order: it may now be in flight (409) or have less left to cancel,
+    // or the race was with this key's own cancel, started by another try.
     for (let attempt = 1; ; attempt += 1) {
+      const earlier = key && (await cancelOfKey(db, key.id));
+      if (earlier) return answerForKey(userId, earlier, key!);
       const order = await orders.requireOwnOrder(db, request.orderID, userId);
       const plan = planCancel(order, request, deps.smallestPartialCancel);
-      const started = await begin(order, plan);
+      let started: OrderCancel | undefined;
+      try {
+        started = await begin(order, { ...plan, key });
+      } catch (error) {
+        if (key && (await cancelOfKey(db, key.id))) continue; // the key's unique index: another try began it first
+        throw error;
+      }
       if (started) return refund(order, started);
       if (attempt === 3) throw conflict('ORDER_CHANGED', `Order ${order.id} kept changing while this cancel was checked; read it again and retry`);
     }
+  }
+
+  /** A retry of the key that asked for `cancel`: that cancel's outcome, or that it is not settled yet. */
+  async function answerForKey(userId: string, cancel: OrderCancel, key: IdempotencyRef) {
+    if (cancel.requestHash !== key.requestHash) {
+      throw new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key asked for another cancel; use a new key for a new request');
+    }
+    const order = await orders.requireOwnOrder(db, cancel.orderId, userId);
+    if (cancel.status === 'Done') {
+      const { refundedThrough, balanceAfter } = await outcomeOfDoneCancel(db, cancel);
+      const balanceAmount = order.amount - refundedThrough;
+      return {
+        orderID: order.id,
+        status: balanceAmount === 0 ? ('Canceled' as const) : ('PartialCanceled' as const),
+        canceledAmount: cancel.amount,
+        canceledPoints: cancel.pointAmount,
+        balanceAmount,
+        balance: balanceAfter,
+      };
+    }
+    if (cancel.status === 'Refused') {
+      throw declined({ code: cancel.failureCode ?? 'REFUSED', message: cancel.failureMessage ?? '' }, order.status);
+    }
+    throw conflict(
+      statusCode(order.status),
+      `The cancel this Idempotency-Key asked for (#${cancel.seq}, ${cancel.amount} KRW) is not settled yet: ` +
+        `${order.status === 'CancelUnknown' ? "Danal's answer was lost and is being verified" : 'it is waiting for Danal'}; its points stay held. Ask again later with the same key`,
+    );
   }
 
   // 2. Ask Danal to refund, holding no lock; 3. settle what Danal said.
@@ -152,7 +196,7 @@ export function createCancelService(deps: CancelServiceDeps) {
       );
       return {
         orderID: order.id,
-        status,
+        status: status as 'Canceled' | 'PartialCanceled',
         canceledAmount: cancel.amount,
         canceledPoints: cancel.pointAmount,
         balanceAmount: remainingAmount(order) - cancel.amount,
@@ -174,11 +218,12 @@ export function createCancelService(deps: CancelServiceDeps) {
     }
     // Danal certainly did not refund: the points are the user's again.
     const failure = danalFailure(error);
-    await restoreUncanceled(db, order, cancel, 'Canceling', failure);
-    const stays = order.status;
+    const neverSent = error instanceof DanalUnavailableError;
+    await restoreUncanceled(db, order, cancel, 'Canceling', failure, undefined, neverSent);
+    const stays = statusBeforeCancel(order);
     log.warn({ event: 'order.cancel_failed', ...logFields }, 'Danal did not cancel; points released');
-    if (error instanceof DanalUnavailableError) throw danalUnavailable(`nothing was refunded and the order stays ${stays}`);
-    throw new AppError(409, 'CANCEL_DECLINED', `Danal refused the cancel: ${failure.message || failure.code} (${failure.code}); the order stays ${stays}`);
+    if (neverSent) throw danalUnavailable(`nothing was refunded and the order stays ${stays}`);
+    throw declined(failure, stays);
   }
 
   return { cancel };

@@ -56,7 +56,11 @@ export async function completeCancel(
   });
 }
 
-/** Not refunded: the cancel is Refused, the order back where it was, the held points released. */
+/**
+ * Not refunded: the cancel is Refused, the order back where it was, the held
+ * points released. `neverSent`: Danal never got the request, so the cancel's
+ * Idempotency-Key lets go of it and a retry with the key asks again.
+ */
 export async function restoreUncanceled(
   db: Db,
   order: Order,
@@ -64,10 +68,12 @@ export async function restoreUncanceled(
   from: CancelInFlight,
   failure: { code: string; message: string },
   event?: StepEvent,
+  neverSent = false,
 ): Promise<void> {
   const { failureCode, failureMessage } = orders.recordFailure(failure.code, failure.message);
+  const forgetKey = neverSent ? { idempotencyId: null, requestHash: null } : {};
   await db.$transaction(async (tx) => {
-    if (!(await settleCancelRow(tx, cancel.id, 'Refused', { failureCode, failureMessage, completedAt: new Date() }))) throw lostHold(order, from);
+    if (!(await settleCancelRow(tx, cancel.id, 'Refused', { failureCode, failureMessage, completedAt: new Date(), ...forgetKey }))) throw lostHold(order, from);
     const moved = await orders.transition(tx, order.id, from, statusBeforeCancel(order), { failureCode, failureMessage });
     if (!moved) throw lostHold(order, from);
     if (event) await orders.recordEvent(tx, order.id, event.type, { cancelSeq: cancel.seq, ...event.detail });

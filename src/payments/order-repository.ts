@@ -21,6 +21,8 @@ export interface NewOrder {
   suppliedAmount: number;
   paymentMethod: PaymentMethod;
   expiresAt: Date;
+  /** The Idempotency-Key the order is created under (idempotencyId), if any. */
+  idempotencyId?: string;
 }
 
 // The charge flow's own statements go straight to node-postgres (see src/db/prisma.ts).
@@ -33,7 +35,7 @@ const COLUMNS: [keyof Order, string][] = [
   ['vaccountDueAt', 'vaccount_due_at'], ['failureCode', 'failure_code'], ['failureMessage', 'failure_message'],
   ['cancelReason', 'cancel_reason'], ['canceledAmount', 'canceled_amount'], ['canceledPoints', 'canceled_points'], ['requestedAt', 'requested_at'], ['expiresAt', 'expires_at'], ['approvedAt', 'approved_at'],
   ['canceledAt', 'canceled_at'], ['updatedAt', 'updated_at'], ['reconcileAttempts', 'reconcile_attempts'],
-  ['nextReconcileAt', 'next_reconcile_at'], ['reconcileGaveUpAt', 'reconcile_gave_up_at'],
+  ['nextReconcileAt', 'next_reconcile_at'], ['reconcileGaveUpAt', 'reconcile_gave_up_at'], ['idempotencyId', 'idempotency_id'],
 ];
 const DATE_FIELDS = new Set<keyof Order>(['vaccountDueAt', 'requestedAt', 'expiresAt', 'approvedAt', 'canceledAt', 'updatedAt', 'nextReconcileAt', 'reconcileGaveUpAt']);
 
@@ -51,14 +53,25 @@ export function orderFromJson(row: Record<string, unknown>): Order {
 export const ORDER_FIELDS = COLUMNS.map(([field, column]) => `${column} AS "${field}"`).join(', ');
 const SELECT_ORDER = `SELECT ${ORDER_FIELDS} FROM payment_orders`;
 
+/** A second order under one user's Idempotency-Key violates this (payment_orders_user_id_idempotency_id_key). */
 export async function createOrder(db: Db, order: NewOrder): Promise<Order> {
   const { rows } = await db.pool.query<Order>(
-    `INSERT INTO payment_orders (id, user_id, order_name, amount, point_amount, tax_free_amount, vat, supplied_amount, payment_method, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `INSERT INTO payment_orders (id, user_id, order_name, amount, point_amount, tax_free_amount, vat, supplied_amount, payment_method, expires_at,
+                                 idempotency_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      RETURNING ${ORDER_FIELDS}`,
-    [order.id, order.userId, order.orderName, order.amount, order.pointAmount, order.taxFreeAmount, order.vat, order.suppliedAmount, order.paymentMethod, order.expiresAt],
+    [
+      order.id, order.userId, order.orderName, order.amount, order.pointAmount, order.taxFreeAmount, order.vat, order.suppliedAmount,
+      order.paymentMethod, order.expiresAt, order.idempotencyId ?? null,
+    ],
   );
   return rows[0]!;
+}
+
+/** The order the user created under this Idempotency-Key (idempotencyId), if any. */
+export async function findOrderByIdempotency(db: Db, userId: string, idempotencyId: string): Promise<Order | undefined> {
+  const { rows } = await db.pool.query<Order>(`${SELECT_ORDER} WHERE user_id = $1::uuid AND idempotency_id = $2`, [userId, idempotencyId]);
+  return rows[0];
 }
 
 /** The user's own order; another user's order is as good as missing. */

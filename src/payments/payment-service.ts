@@ -3,6 +3,7 @@
 // Danal is called; an answer we did not get is recorded as unknown, never as
 // a failure or a success.
 import { isUniqueViolation, type Db } from '../db/prisma.js';
+import type { IdempotencyRef } from '../idempotency/idempotency-store.js';
 import type { Logger } from '../lib/logger.js';
 import { AppError, conflict } from '../lib/errors.js';
 import { danalFailure, danalUnavailable, outcomeUnknown } from './danal-failures.js';
@@ -62,29 +63,56 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return checkout;
   }
 
-  async function createOrder(userId: string, input: { amount: number; paymentMethod: PaymentMethod }) {
+  type NewOrderInput = { amount: number; paymentMethod: PaymentMethod };
+
+  /**
+   * Creates the order, or, under an Idempotency-Key that already created one
+   * (an answer lost, a crash, a takeover), answers with that order: the key's
+   * id on the order is unique per user, so two tries never make two orders.
+   */
+  async function createOrder(userId: string, input: NewOrderInput, key?: IdempotencyRef) {
     const problem = amountProblem(input.amount, policy);
     if (problem) throw new AppError(400, 'INVALID_AMOUNT', `amount ${problem}`, [{ field: 'amount', message: problem }]);
-    const order = await orders.createOrder(db, {
-      id: newOrderId(),
-      userId,
-      orderName: policy.orderName,
-      amount: input.amount,
-      pointAmount: pointsFor(input.amount, policy),
-      ...receiptSplit(input.amount),
-      paymentMethod: input.paymentMethod,
-      expiresAt: new Date(now().getTime() + policy.ttlMinutes * 60_000),
-    });
+    const earlier = key && (await orders.findOrderByIdempotency(db, userId, key.id));
+    if (earlier) return createdAnswer(earlier, input);
+    let order: Order;
+    try {
+      order = await orders.createOrder(db, {
+        id: newOrderId(),
+        userId,
+        orderName: policy.orderName,
+        amount: input.amount,
+        pointAmount: pointsFor(input.amount, policy),
+        ...receiptSplit(input.amount),
+        paymentMethod: input.paymentMethod,
+        expiresAt: new Date(now().getTime() + policy.ttlMinutes * 60_000),
+        idempotencyId: key?.id,
+      });
+    } catch (error) {
+      // The same key at the same moment on another process: its order is this request's.
+      const raced = key && isUniqueViolation(error) && (await orders.findOrderByIdempotency(db, userId, key.id));
+      if (raced) return createdAnswer(raced, input);
+      throw error;
+    }
     log.info({ event: 'order.created', orderID: order.id, userId, amount: order.amount, paymentMethod: order.paymentMethod }, 'order created');
+    return createdAnswer(order, input);
+  }
+
+  /** What creating `order` answered; refused when the key's order was asked with another body. */
+  function createdAnswer(order: Order, input: NewOrderInput) {
+    if (order.amount !== input.amount || order.paymentMethod !== input.paymentMethod) {
+      throw new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key created an order with another amount or payment method; use a new key for a new request');
+    }
     return {
       orderID: order.id,
       amount: order.amount,
       pointAmount: order.pointAmount,
       paymentMethod: order.paymentMethod,
-      status: order.status,
+      // The creation's answer, also when it is repeated later: the order as it was created.
+      status: 'Pending' as const,
       orderName: order.orderName,
       expiresAt: order.expiresAt,
-      checkout: checkoutFor(order, userId),
+      checkout: checkoutFor(order, order.userId),
     };
   }
 
