@@ -74,6 +74,19 @@ export async function findOrderByIdempotency(db: Db, userId: string, idempotency
   return rows[0];
 }
 
+/**
+ * The order that holds this Danal transaction (see the unique index
+ * payment_orders_one_order_per_transaction): approved for it, or confirming
+ * with it, or waiting to learn whether Danal approved it.
+ */
+export async function holderOfTransaction(db: Db, transactionId: string): Promise<{ id: string; status: OrderStatus } | undefined> {
+  const { rows } = await db.pool.query<{ id: string; status: OrderStatus }>(
+    `SELECT id, status FROM payment_orders WHERE danal_transaction_id = $1 AND status NOT IN ('Pending', 'Failed')`,
+    [transactionId],
+  );
+  return rows[0];
+}
+
 /** The user's own order; another user's order is as good as missing. */
 export async function findOwnOrder(db: Db, orderId: string, userId: string): Promise<Order | undefined> {
   const { rows } = await db.pool.query<Order>(`${SELECT_ORDER} WHERE id = $1 AND user_id = $2::uuid`, [orderId, userId]);
@@ -159,7 +172,8 @@ export async function transition(
 }
 
 /**
- * Claims a Pending, unexpired order for one confirm call. The order is found by
+ * Claims a Pending, unexpired order for one confirm call. A transaction held by
+ * another order violates a unique index (the caller answers 409). The order is found by
  * its primary key alone (`status::text` keeps the (status, expires_at) index out
  * of reach): once statistics say Pending orders are rare, as they do when paid
  * orders fill the table, the planner would otherwise pick that index and read

@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import { AppError, conflict } from '../lib/errors.js';
 import { danalFailure, danalUnavailable, outcomeUnknown } from './danal-failures.js';
 import type { PaymentMethod } from '../generated/prisma/enums.js';
-import { DanalError, DanalUnavailableError, type Approval, type DanalGateway } from '../danal/danal-gateway.js';
+import { DanalDeclinedError, DanalError, DanalUnavailableError, type Approval, type DanalGateway } from '../danal/danal-gateway.js';
 import { balanceOf, payOrderAndCredit } from '../wallet/wallet-ledger.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
@@ -161,26 +161,25 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (order.status !== 'Pending') return answerForSettled(order, input.transactionID);
 
     const danalMethod = DANAL_METHOD_OF[order.paymentMethod];
+    const transactionId = input.transactionID;
     let claimed: boolean;
     try {
-      claimed = await orders.claimForConfirm(db, order.id, input.transactionID, danalMethod, now());
+      claimed = await orders.claimForConfirm(db, order.id, transactionId, danalMethod, now());
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw conflict('TRANSACTION_ALREADY_USED', `transactionID ${input.transactionID} belongs to another order`);
-      }
+      if (isUniqueViolation(error)) throw await transactionHeldElsewhere(transactionId);
       throw error;
     }
-    if (!claimed) return answerForSettled(await loadOwnOrder(userId, order.id), input.transactionID);
+    if (!claimed) return answerForSettled(await loadOwnOrder(userId, order.id), transactionId);
 
     let approval: Approval;
     crashPoint('confirm.before_danal');
     try {
-      approval = await danal.confirm({ transactionId: input.transactionID, orderId: order.id, amount: order.amount, method: danalMethod });
+      approval = await danal.confirm({ transactionId, orderId: order.id, amount: order.amount, method: danalMethod });
     } catch (error) {
-      return handleConfirmFailure(order, error);
+      return handleConfirmFailure(order, transactionId, error);
     }
     crashPoint('confirm.after_danal');
-    if (approval.transactionId !== input.transactionID || approval.orderId !== order.id) {
+    if (approval.transactionId !== transactionId || approval.orderId !== order.id) {
       await orders.markConfirmUnknown(
         db,
         order.id,
@@ -208,7 +207,19 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return { orderID: order.id, status: 'Paid' as const, pointAmount: order.pointAmount, paidAt: approval.approvedAt, balance };
   }
 
-  async function handleConfirmFailure(order: Order, error: unknown): Promise<never> {
+  /** Another order holds the transaction: for good once Danal approved it there, for a moment while its confirm is open. */
+  async function transactionHeldElsewhere(transactionId: string) {
+    const holder = await orders.holderOfTransaction(db, transactionId);
+    if (holder?.status === 'Confirming') {
+      return conflict('TRANSACTION_BEING_CONFIRMED', `Another confirm with transactionID ${transactionId} is waiting for Danal's answer; ask again in a moment`);
+    }
+    if (holder?.status === 'ConfirmUnknown') {
+      return conflict('TRANSACTION_BEING_CONFIRMED', `Another confirm with transactionID ${transactionId} lost Danal's answer and is being settled; ask again later`);
+    }
+    return conflict('TRANSACTION_ALREADY_USED', `transactionID ${transactionId} belongs to another order`);
+  }
+
+  async function handleConfirmFailure(order: Order, transactionId: string, error: unknown): Promise<never> {
     if (!(error instanceof DanalError)) throw error;
     if (error instanceof DanalUnavailableError) {
       // Never sent: free the order so the buyer can confirm again.
@@ -221,8 +232,13 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       log.error({ event: 'order.confirm_unknown', orderID: order.id, userId: order.userId, reason: error.message }, 'confirm outcome unknown');
       throw outcomeUnknown();
     }
+    // Danal approved nothing: the order lets go of the transaction, which may not even be its own
+    // (its owner can still confirm with it); the history keeps what was tried.
     const failure = danalFailure(error);
-    await orders.transition(db, order.id, 'Confirming', 'Failed', orders.recordFailure(failure.code, failure.message));
+    await db.$transaction(async (tx) => {
+      if (!(await orders.transition(tx, order.id, 'Confirming', 'Failed', { ...orders.recordFailure(failure.code, failure.message), danalTransactionId: null }))) return;
+      await orders.recordEvent(tx, order.id, 'confirm.declined', { transactionId, code: failure.code, ...(error instanceof DanalDeclinedError && { danalMessage: error.danalMessage }) });
+    });
     log.warn({ event: 'order.failed', orderID: order.id, userId: order.userId, danalCode: failure.code }, 'Danal declined the payment');
     throw new AppError(402, 'PAYMENT_DECLINED', `Danal declined the payment: ${failure.message || failure.code} (${failure.code})`);
   }

@@ -64,6 +64,8 @@ export function createReconciler(deps: { db: Db; danal: DanalGateway; log: Logge
       const moved = await orders.transition(tx, order.id, 'ConfirmUnknown', 'Failed', {
         ...orders.recordFailure(code, message),
         ...(typeof detail.cancelTransactionId === 'string' && { danalCancelTransactionId: detail.cancelTransactionId }),
+        // Never approved: the transaction may be another buyer's, who must still be able to confirm with it.
+        ...(code === 'NOT_APPROVED' && { danalTransactionId: null }),
       });
       if (!moved) throw new Error(`order ${order.id} left ConfirmUnknown while the reconciler held it`);
       await orders.recordEvent(tx, order.id, event, detail);

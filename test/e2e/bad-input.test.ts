@@ -122,11 +122,12 @@ describe('bad input on confirm, cancel and order lookup', () => {
     expectClearError(res, 404, 'ORDER_NOT_FOUND');
   });
 
-  it('confirm answers 409 for a transactionID that belongs to another order', async () => {
-    const first = await createOrder(t, user);
+  it('confirm answers 409 for a transactionID Danal approved for another order', async () => {
+    const owner = await newUser(t); // this file's user keeps an empty wallet
+    const first = await createOrder(t, owner);
     const second = await createOrder(t, user);
     const tx = await authorize(t, first.orderID, 10_000);
-    await t.db.paymentOrder.update({ where: { id: first.orderID }, data: { danalTransactionId: tx } });
+    await t.api.post('/api/payment/confirm').set(bearer(owner)).send({ orderID: first.orderID, transactionID: tx, method: 'CARD' }).expect(200);
     const res = await confirm({ orderID: second.orderID, transactionID: tx, method: 'CARD' });
     expectClearError(res, 409, 'TRANSACTION_ALREADY_USED');
   });
