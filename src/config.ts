@@ -10,6 +10,9 @@ export const SANDBOX_CLIENT_KEY = 'CL_TEST_dpot_sandbox_client_key';
 export const SANDBOX_MERCHANT_ID = '9810030930';
 export const DANAL_NOTIFICATION_IP = '150.242.132.116';
 
+/** How much longer than DANAL_TIMEOUT_MS an in-flight order must stay untouched before it counts as lost. */
+export const STALE_MARGIN_MS = 30_000;
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalText = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/ });
@@ -114,9 +117,14 @@ const envSchema = z
     if (env.ORDER_MIN_AMOUNT > env.ORDER_MAX_AMOUNT) {
       ctx.addIssue({ code: 'custom', path: ['ORDER_MIN_AMOUNT'], message: 'must not exceed ORDER_MAX_AMOUNT' });
     }
-    // A Confirming order younger than the Danal timeout may still have its request waiting for Danal.
-    if (env.RECONCILE_STALE_AFTER_MS !== undefined && env.RECONCILE_STALE_AFTER_MS <= env.DANAL_TIMEOUT_MS) {
-      ctx.addIssue({ code: 'custom', path: ['RECONCILE_STALE_AFTER_MS'], message: 'must be longer than DANAL_TIMEOUT_MS' });
+    // A Confirming order whose request is still waiting for Danal, or committing what Danal said,
+    // must not be taken for lost: the margin covers the commit after the longest wait.
+    if (env.RECONCILE_STALE_AFTER_MS !== undefined && env.RECONCILE_STALE_AFTER_MS < env.DANAL_TIMEOUT_MS + STALE_MARGIN_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RECONCILE_STALE_AFTER_MS'],
+        message: `must be at least DANAL_TIMEOUT_MS + ${STALE_MARGIN_MS} (${env.DANAL_TIMEOUT_MS + STALE_MARGIN_MS}): a confirm or cancel still waiting for Danal, or committing its answer, must not be taken for lost`,
+      });
     }
     if (env.WEBHOOK_URLS.length > 0 && env.WEBHOOK_SECRETS.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRETS'], message: 'is required when WEBHOOK_URLS is set (deliveries are signed)' });

@@ -193,15 +193,16 @@ export function createPaymentService(deps: PaymentServiceDeps) {
 
     if (order.paymentMethod === 'VirtualAccount' && approval.virtualAccount) {
       // An account was issued; the points wait for the deposit notification.
-      await orders.transition(db, order.id, 'Confirming', 'WaitingForDeposit', {
+      const issued = await orders.transition(db, order.id, 'Confirming', 'WaitingForDeposit', {
         approvedAt: approval.approvedAt,
         ...orders.virtualAccountColumns(approval.virtualAccount),
       });
+      if (!issued) return lostClaim(order, approval);
       log.info({ event: 'order.account_issued', orderID: order.id, userId }, 'virtual account issued');
       return confirmedResult(await loadOwnOrder(userId, order.id));
     }
     const balance = await payOrderAndCredit(db, order.id, approval.approvedAt);
-    if (balance === null) throw new Error(`order ${order.id} left Confirming while this request held the claim`);
+    if (balance === null) return lostClaim(order, approval);
     crashPoint('confirm.after_commit');
     log.info({ event: 'order.confirmed', orderID: order.id, userId, pointAmount: order.pointAmount }, 'order paid and credited');
     return { orderID: order.id, status: 'Paid' as const, pointAmount: order.pointAmount, paidAt: approval.approvedAt, balance };
@@ -217,6 +218,22 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       return conflict('TRANSACTION_BEING_CONFIRMED', `Another confirm with transactionID ${transactionId} lost Danal's answer and is being settled; ask again later`);
     }
     return conflict('TRANSACTION_ALREADY_USED', `transactionID ${transactionId} belongs to another order`);
+  }
+
+  /**
+   * Danal approved, but the order had left Confirming meanwhile: the reconciler
+   * took it for a lost request and settles it now (a net cancel). Nothing is
+   * credited here; what Danal approved is recorded for the net cancel, and the
+   * client hears what it would have heard had the answer never come.
+   */
+  async function lostClaim(order: Order, approval: Approval): Promise<never> {
+    await orders.recordEvent(db, order.id, 'confirm.unknown', {
+      code: 'CLAIM_LOST',
+      reason: 'Danal approved after the order had left Confirming',
+      approval: { transactionId: approval.transactionId, amount: approval.amount },
+    });
+    log.error({ event: 'order.confirm_unknown', orderID: order.id, userId: order.userId, reason: 'claim lost' }, 'Danal approved an order that had left Confirming');
+    throw outcomeUnknown();
   }
 
   async function handleConfirmFailure(order: Order, transactionId: string, error: unknown): Promise<never> {

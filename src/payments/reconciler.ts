@@ -73,9 +73,22 @@ export function createReconciler(deps: { db: Db; danal: DanalGateway; log: Logge
     log.warn({ event: 'order.reconciled', orderID: order.id, userId: order.userId, outcome: event }, `unknown confirm settled: ${message}`);
   }
 
-  /** Net cancel: whatever Danal approved goes back, and the order fails. */
+  /**
+   * Net cancel: whatever Danal approved goes back, and the order fails. Only
+   * the transaction this order claimed is ever canceled: an answer of Danal's
+   * that named another one is a discrepancy for an operator, since canceling
+   * it could refund a payment that is not this order's.
+   */
   async function settleConfirm(order: Order): Promise<void> {
-    const approval = (await repo.approvalOnRecord(db, order.id)) ?? { transactionId: order.danalTransactionId!, amount: order.amount };
+    const claimed = order.danalTransactionId!;
+    const recorded = await repo.approvalOnRecord(db, order.id);
+    if (recorded && recorded.transactionId !== claimed) {
+      throw new NeedsOperator(
+        `Danal's answer named transaction ${recorded.transactionId}, not ${claimed} which this order claimed; nothing is canceled by assumption. ` +
+          `Check both in Danal's console, then: npm run ops:stuck -- --retry ${order.id} --approved-amount <KRW approved for ${claimed}>`,
+      );
+    }
+    const approval = { transactionId: claimed, amount: recorded?.amount ?? order.amount };
     try {
       const refund = await danal.cancel({
         transactionId: approval.transactionId,

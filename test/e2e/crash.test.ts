@@ -67,9 +67,11 @@ describe('SIGKILL at every step, then a restart', () => {
     let t: TestServer;
     beforeAll(async () => {
       t = await startTestServer(
-        { JOBS_ENABLED: 'true', RECONCILE_INTERVAL_SECONDS: '1', RECONCILE_RETRY_BASE_MS: '200', RECONCILE_STALE_AFTER_MS: '1500' },
+        { JOBS_ENABLED: 'true', RECONCILE_INTERVAL_SECONDS: '1', RECONCILE_RETRY_BASE_MS: '200', RECONCILE_STALE_AFTER_MS: '31000' },
         database.url,
       );
+      // Every process that held an order is dead; RECONCILE_STALE_AFTER_MS (the Danal timeout and its 30 s margin) passes.
+      await t.db.$executeRaw`UPDATE payment_orders SET updated_at = updated_at - interval '1 minute' WHERE status IN ('Confirming', 'Canceling')`;
     });
     afterAll(async () => {
       await t?.close();

@@ -19,7 +19,7 @@ beforeAll(async () => {
   database = await startEmbeddedPostgres({ dataDir, port });
   await applyMigrations(database.url);
   t = await startTestServer(
-    { JOBS_ENABLED: 'true', RECONCILE_INTERVAL_SECONDS: '1', RECONCILE_RETRY_BASE_MS: '200', RECONCILE_STALE_AFTER_MS: '1500' },
+    { JOBS_ENABLED: 'true', RECONCILE_INTERVAL_SECONDS: '1', RECONCILE_RETRY_BASE_MS: '200', RECONCILE_STALE_AFTER_MS: '31000' },
     database.url,
   );
 }, 120_000);
@@ -75,7 +75,9 @@ describe('the database goes away under load and comes back', () => {
     expect(statuses).toContain(503);
     expect(t.logs.filter((l) => l.includes('"unhandled error"'))).toEqual([]);
 
-    // Orders caught mid-flight by the outage are settled by the reconciler.
+    // Orders caught mid-flight by the outage are settled by the reconciler, once they have been
+    // untouched for RECONCILE_STALE_AFTER_MS (the Danal timeout and its 30 s margin): time passes.
+    await t.db.$executeRaw`UPDATE payment_orders SET updated_at = updated_at - interval '1 minute' WHERE status IN ('Confirming', 'Canceling')`;
     await waitFor(
       () => t.db.paymentOrder.count({ where: { status: { in: ['Confirming', 'ConfirmUnknown', 'Canceling', 'CancelUnknown'] } } }),
       (n) => n === 0,

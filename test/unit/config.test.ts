@@ -62,7 +62,12 @@ describe('config', () => {
 
   it('never lets the reconciler take a Confirming order whose request may still be waiting for Danal', () => {
     expect(loadConfig({ DANAL_TIMEOUT_MS: '15000' }).jobs.reconcile.staleAfterMs).toBe(75_000);
-    expect(() => loadConfig({ DANAL_TIMEOUT_MS: '15000', RECONCILE_STALE_AFTER_MS: '15000' })).toThrow(/RECONCILE_STALE_AFTER_MS: must be longer than DANAL_TIMEOUT_MS/);
+    // A safe margin of 30 s past the Danal timeout: 1 ms above it let an orphan sweep take an order still being confirmed.
+    for (const stale of ['15000', '15001', '44999']) {
+      expect(() => loadConfig({ DANAL_TIMEOUT_MS: '15000', RECONCILE_STALE_AFTER_MS: stale })).toThrow(/RECONCILE_STALE_AFTER_MS: must be at least DANAL_TIMEOUT_MS \+ 30000 \(45000\)/);
+    }
+    expect(loadConfig({ DANAL_TIMEOUT_MS: '15000', RECONCILE_STALE_AFTER_MS: '45000' }).jobs.reconcile.staleAfterMs).toBe(45_000);
+    expect(() => loadConfig({ DANAL_TIMEOUT_MS: '1000', RECONCILE_STALE_AFTER_MS: '3000' })).toThrow(/RECONCILE_STALE_AFTER_MS/);
     expect(() => loadConfig({ RECONCILE_RETRY_BASE_MS: '5000', RECONCILE_RETRY_MAX_MS: '1000' })).toThrow(/RECONCILE_RETRY_BASE_MS/);
     expect(() => loadConfig({ JOBS_ENABLED: 'yes' })).toThrow(/JOBS_ENABLED/);
   });
