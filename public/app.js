@@ -119,7 +119,7 @@ $('charge-form').addEventListener('submit', async (event) => {
     const order = await api('POST', '/api/payment/order', { amount: Number($('amount').value), paymentMethod: $('method').value }, { 'Idempotency-Key': crypto.randomUUID() });
     // What a frontend hands the Danal SDK, with this page as where the window returns.
     const params = new URLSearchParams();
-    for (const key of ['merchantId', 'paymentsMethod', 'orderId', 'orderName', 'amount', 'userId', 'notiUrl']) {
+    for (const key of ['merchantId', 'paymentsMethod', 'orderId', 'orderName', 'amount', 'userId', 'notiUrl', 'expireDate', 'expireTime']) {
       if (order.checkout[key] !== undefined) params.set(key, String(order.checkout[key]));
     }
     params.set('successUrl', `${location.origin}/?checkout=success`);

@@ -56,6 +56,7 @@ const envSchema = z
     ORDER_AMOUNT_UNIT: int(1, 1_000_000).default(100),
     POINT_RATE_PERCENT: int(1, 1_000).default(100),
     ORDER_TTL_MINUTES: int(1, 24 * 60).default(30),
+    VACCOUNT_DEPOSIT_MINUTES: int(1, 30 * 24 * 60).default(24 * 60),
     ORDER_NAME: z.string().trim().min(1).max(100).default('DPOT 포인트 충전'),
     CHECKOUT_SUCCESS_URL: url.optional(),
     CHECKOUT_FAIL_URL: url.optional(),
@@ -125,6 +126,10 @@ const envSchema = z
         path: ['RECONCILE_STALE_AFTER_MS'],
         message: `must be at least DANAL_TIMEOUT_MS + ${STALE_MARGIN_MS} (${env.DANAL_TIMEOUT_MS + STALE_MARGIN_MS}): a confirm or cancel still waiting for Danal, or committing its answer, must not be taken for lost`,
       });
+    }
+    // The account must outlive the window in which the order can be confirmed.
+    if (env.VACCOUNT_DEPOSIT_MINUTES < env.ORDER_TTL_MINUTES) {
+      ctx.addIssue({ code: 'custom', path: ['VACCOUNT_DEPOSIT_MINUTES'], message: 'must be at least ORDER_TTL_MINUTES' });
     }
     if (env.WEBHOOK_URLS.length > 0 && env.WEBHOOK_SECRETS.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRETS'], message: 'is required when WEBHOOK_URLS is set (deliveries are signed)' });
@@ -197,6 +202,8 @@ export interface Config {
     amountUnit: number;
     pointRatePercent: number;
     ttlMinutes: number;
+    /** How long a virtual account takes deposits: the deadline sent to Danal (expireDate/expireTime). */
+    vaccountDepositMinutes: number;
     orderName: string;
     successUrl?: string;
     failUrl?: string;
@@ -295,6 +302,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       amountUnit: env.ORDER_AMOUNT_UNIT,
       pointRatePercent: env.POINT_RATE_PERCENT,
       ttlMinutes: env.ORDER_TTL_MINUTES,
+      vaccountDepositMinutes: env.VACCOUNT_DEPOSIT_MINUTES,
       orderName: env.ORDER_NAME,
       successUrl: env.CHECKOUT_SUCCESS_URL,
       failUrl: env.CHECKOUT_FAIL_URL,

@@ -9,6 +9,7 @@ import { orderView } from '../payments/order-view.js';
 import { completedCancels, type OrderCancel } from '../payments/cancel-repository.js';
 import { pageOfOrders } from '../payments/order-pages.js';
 import { rearm, unsettledOrders, type OperatorRetry } from '../payments/reconcile-repository.js';
+import { heldDeposits, settleHeldDeposit, type DepositResolution, type HeldDeposit } from '../payments/unsettled-deposits.js';
 import { resendEvent } from '../webhooks/webhook-dispatcher.js';
 
 /** Settlement days are Korean calendar days, as Danal settles. */
@@ -93,9 +94,48 @@ export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: str
     return { timeZone: SETTLEMENT_TIME_ZONE, from: fromDay, to: toDay, days, totals: sum(rows.map(line)) };
   }
 
+  const depositView = (d: HeldDeposit) => ({
+    depositId: d.id,
+    orderID: d.orderId,
+    userId: d.userId,
+    transactionID: d.transactionId,
+    amount: d.amount,
+    reason: d.reason,
+    status: d.status,
+    receivedAt: d.createdAt,
+    orderStatus: d.orderStatus,
+    orderAmount: d.orderAmount,
+    resolvedAt: d.resolvedAt,
+    resolvedBy: d.resolvedBy,
+    resolutionNote: d.resolutionNote,
+  });
+
+  /** Deposits Danal reported that could not be credited, in one state (Open: waiting for an operator). */
+  async function deposits(status: HeldDeposit['status']) {
+    return { deposits: (await heldDeposits(db.pool, status)).map(depositView) };
+  }
+
+  /** An operator's decision on an Open held deposit: credit it to its order, or record that it was returned. */
+  async function settleDeposit(depositId: string, resolution: DepositResolution, note: string | undefined) {
+    const client = await db.pool.connect();
+    let result;
+    try {
+      result = await settleHeldDeposit(client, depositId, resolution, 'admin API', note ?? null);
+    } finally {
+      client.release();
+    }
+    if (!result.settled) {
+      if (result.refusal === 'not_found') throw notFound('DEPOSIT_NOT_FOUND', result.why);
+      throw conflict(result.refusal === 'not_open' ? 'DEPOSIT_ALREADY_SETTLED' : 'DEPOSIT_NOT_CREDITABLE', result.why);
+    }
+    log.warn({ event: 'admin.deposit_settled', depositId, orderID: result.deposit.orderId, resolution }, 'operator settled a held deposit');
+    return depositView(result.deposit);
+  }
+
   async function stuckOrders() {
-    const rows = await unsettledOrders(db.pool);
+    const [rows, held] = await Promise.all([unsettledOrders(db.pool), heldDeposits(db.pool)]);
     return {
+      deposits: held.map(depositView),
       orders: rows.map((r) => ({
         orderID: r.id,
         status: r.status,
@@ -151,7 +191,7 @@ export function createAdminService(deps: { db: Db; log: Logger; webhookUrls: str
     return { eventId, deliveries };
   }
 
-  return { findOrders, orderDetail, settlement, stuckOrders, retryResolution, webhookDeliveries, resendWebhook };
+  return { findOrders, orderDetail, settlement, stuckOrders, retryResolution, webhookDeliveries, resendWebhook, deposits, settleDeposit };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

@@ -1,17 +1,23 @@
 // The invariants money depends on, checked over the whole database in one
 // snapshot (REPEATABLE READ): wallets against their ledger, orders against
 // their ledger rows, and, where the sandbox plays Danal, orders against what
-// Danal recorded. Each finding names the row and what is wrong with it.
+// Danal recorded. Each finding names the row and what is wrong with it. Money
+// that arrived and waits for an operator is reported apart, as unsettled.
 import type pg from 'pg';
 
 export interface AuditResult {
   /** How many rows each check looked at. */
   checked: Record<string, number>;
+  /** Data that contradicts itself or Danal: a bug, or damage. */
   discrepancies: string[];
+  /** Money that is consistent but not settled: it waits for an operator. */
+  unsettled: string[];
 }
 
 interface Check {
   name: string;
+  /** Findings of an `unsettled` check are open money, not contradictions. */
+  kind?: 'unsettled';
   /** Rows the check covers. */
   count: string;
   /** One row per discrepancy, with a `problem` column. */
@@ -109,12 +115,24 @@ const CHECKS: Check[] = [
     name: 'deposit notifications',
     count: 'SELECT count(*) FROM deposit_notifications',
     problems: `
-      SELECT format('order %s was credited by %s deposit notifications', order_id, count(*)) AS problem
-      FROM deposit_notifications WHERE outcome = 'CREDITED' GROUP BY order_id HAVING count(*) > 1
+      SELECT format('order %s was credited by %s deposits', order_id, count(*)) AS problem
+      FROM (SELECT order_id FROM deposit_notifications WHERE outcome = 'CREDITED'
+            UNION ALL SELECT order_id FROM unsettled_deposits WHERE status = 'Credited') credits
+      GROUP BY order_id HAVING count(*) > 1
       UNION ALL
       SELECT format('deposit notification %s credited order %s, which is %s', n.id, n.order_id, o.status)
       FROM deposit_notifications n JOIN payment_orders o ON o.id = n.order_id
       WHERE n.outcome = 'CREDITED' AND o.status NOT IN ${CREDITED.replace(')', ", 'Canceled')")}`,
+  },
+  {
+    // Money Danal says arrived and nobody has credited or returned yet: unsettled until an operator acts.
+    name: 'held deposits',
+    kind: 'unsettled',
+    count: 'SELECT count(*) FROM unsettled_deposits',
+    problems: `
+      SELECT format('deposit %s of %s KRW for order %s (Danal transaction %s, received %s) waits for an operator: %s',
+                    id, amount, order_id, transaction_id, created_at, reason) AS problem
+      FROM unsettled_deposits WHERE status = 'Open'`,
   },
 ];
 
@@ -141,7 +159,7 @@ const SANDBOX_CHECK: Check = {
  * play Danal by hand (a notification posted straight to the service).
  */
 export async function auditLedger(client: pg.ClientBase, options: { compareWithSandbox?: boolean } = {}): Promise<AuditResult> {
-  const result: AuditResult = { checked: {}, discrepancies: [] };
+  const result: AuditResult = { checked: {}, discrepancies: [], unsettled: [] };
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const sandbox = await client.query(`SELECT to_regclass('danal_sandbox.transactions') IS NOT NULL AS present`);
@@ -149,7 +167,7 @@ export async function auditLedger(client: pg.ClientBase, options: { compareWithS
     for (const check of checks) {
       result.checked[check.name] = Number((await client.query(check.count)).rows[0].count);
       const { rows } = await client.query<{ problem: string }>(check.problems);
-      result.discrepancies.push(...rows.map((r) => r.problem));
+      (check.kind === 'unsettled' ? result.unsettled : result.discrepancies).push(...rows.map((r) => r.problem));
     }
   } finally {
     await client.query('COMMIT');

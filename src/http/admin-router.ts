@@ -29,6 +29,13 @@ export const retryBody = z.strictObject({
   message: 'give approvedAmount (an unknown confirm) or cancelOutcome (an unknown cancel), not both',
 });
 
+const depositIdParam = z.string().regex(/^[1-9]\d{0,17}$/, 'must be a held deposit id (digits)');
+export const depositsQuery = z.strictObject({ status: z.enum(['Open', 'Credited', 'Returned']).default('Open') });
+export const settleDepositBody = z.strictObject({
+  resolution: z.enum(['credit', 'returned']).describe("credit: the order gets its points (its own amount, an order that can still take it); returned: the money went back to the buyer outside this service"),
+  note: z.string().trim().min(1).max(500).regex(/^[^\u0000-\u001f]*$/, 'must be one line of text').optional().describe('what the operator did or saw'),
+});
+
 export function adminRouter(admin: AdminService, guards: RequestHandler[]): Router {
   const router = Router();
   router.use(...guards);
@@ -51,6 +58,15 @@ export function adminRouter(admin: AdminService, guards: RequestHandler[]): Rout
     const orderId = parse(orderIdParam, req.params.orderID, 'orderID');
     const body = parse(retryBody, req.body ?? {}); // the body is optional
     res.json({ success: true, data: await admin.retryResolution(orderId, body) });
+  });
+  router.get('/deposits', async (req, res) => {
+    const { status } = parse(depositsQuery, req.query, 'query');
+    res.json({ success: true, data: await admin.deposits(status) });
+  });
+  router.post('/deposits/:depositId/settle', async (req, res) => {
+    const depositId = parse(depositIdParam, req.params.depositId, 'depositId');
+    const { resolution, note } = parse(settleDepositBody, req.body ?? {});
+    res.json({ success: true, data: await admin.settleDeposit(depositId, resolution, note) });
   });
   router.get('/webhooks', async (req, res) => {
     const { state, limit } = parse(webhooksQuery, req.query, 'query');

@@ -78,6 +78,24 @@ const operatorOrder = paymentObject
   })
   .meta({ id: 'OperatorPayment' });
 
+const heldDeposit = z
+  .object({
+    depositId: z.string(),
+    orderID: z.string(),
+    userId: z.uuid(),
+    transactionID: z.string(),
+    amount: money.describe('what Danal reported arrived'),
+    reason: z.string().describe('why it could not be credited'),
+    status: z.enum(['Open', 'Credited', 'Returned']),
+    receivedAt: dateTime,
+    orderStatus: z.enum(OrderStatus),
+    orderAmount: money,
+    resolvedAt: dateTime.nullable(),
+    resolvedBy: z.string().nullable(),
+    resolutionNote: z.string().nullable(),
+  })
+  .meta({ id: 'HeldDeposit' });
+
 const settlementLine = z.object({ paidCount: z.int(), paidAmount: money, canceledCount: z.int(), canceledAmount: money, netAmount: money });
 
 export const responses = {
@@ -125,7 +143,7 @@ export const responses = {
       order: operatorOrder,
       events: z.array(z.object({ id: z.string(), type: z.string(), detail: z.unknown(), createdAt: dateTime })),
       ledger: z.array(z.object({ id: z.string(), type: z.enum(['CHARGE', 'CANCEL', 'SPEND']), amount: points, balanceAfter: points, createdAt: dateTime })),
-      notifications: z.array(z.object({ id: z.string(), receivedAt: dateTime, sourceIp: z.string(), outcome: z.enum(['CREDITED', 'DUPLICATE', 'REJECTED']), reason: z.string() })),
+      notifications: z.array(z.object({ id: z.string(), receivedAt: dateTime, sourceIp: z.string(), outcome: z.enum(['CREDITED', 'DUPLICATE', 'REJECTED', 'HELD']), reason: z.string() })),
     }),
   ),
   settlement: ok(
@@ -139,6 +157,7 @@ export const responses = {
   ),
   stuck: ok(
     z.object({
+      deposits: z.array(heldDeposit).describe('deposits Danal reported that could not be credited, waiting for an operator'),
       orders: z.array(
         z.object({
           orderID: z.string(),
@@ -174,6 +193,8 @@ export const responses = {
       ),
     }),
   ),
+  deposits: ok(z.object({ deposits: z.array(heldDeposit) })),
+  depositSettled: ok(heldDeposit),
   resent: ok(z.object({ eventId: z.uuid(), deliveries: z.int() })),
   rearmed: ok(z.object({ orderID: z.string(), scheduled: z.literal(true) })),
 };

@@ -6,7 +6,7 @@ import { credentials } from './auth-router.js';
 import { cancelBody, confirmBody, createOrderBody, orderIdField } from './payment-router.js';
 import { ledgerQuery } from './wallet-router.js';
 import { adminOrdersQuery, listOrdersQuery } from './order-query.js';
-import { retryBody, settlementQuery, webhooksQuery } from './admin-router.js';
+import { depositsQuery, retryBody, settleDepositBody, settlementQuery, webhooksQuery } from './admin-router.js';
 import { notificationSchema } from '../payments/deposit-notification-service.js';
 import { errorEnvelope, responses } from './api-schemas.js';
 
@@ -44,7 +44,9 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/admin/orders', summary: 'Look orders up', tag: 'admin', security: 'admin', query: adminOrdersQuery, responses: { 200: responses.adminOrders } },
   { method: 'get', path: '/api/admin/orders/{orderID}', summary: 'One order with its events, ledger rows and notifications', tag: 'admin', security: 'admin', pathParams: orderParam, responses: { 200: responses.adminOrder } },
   { method: 'get', path: '/api/admin/settlement', summary: 'Paid, cancelled and net per day and payment method', tag: 'admin', security: 'admin', query: settlementQuery, responses: { 200: responses.settlement } },
-  { method: 'get', path: '/api/admin/stuck', summary: 'Orders whose outcome at Danal is not settled', tag: 'admin', security: 'admin', responses: { 200: responses.stuck } },
+  { method: 'get', path: '/api/admin/stuck', summary: 'Orders whose outcome at Danal is not settled, and deposits waiting for an operator', tag: 'admin', security: 'admin', responses: { 200: responses.stuck } },
+  { method: 'get', path: '/api/admin/deposits', summary: 'Deposits Danal reported that could not be credited', tag: 'admin', security: 'admin', query: depositsQuery, responses: { 200: responses.deposits } },
+  { method: 'post', path: '/api/admin/deposits/{depositId}/settle', summary: 'Settle a held deposit: credit it to its order, or record it returned', tag: 'admin', security: 'admin', pathParams: { depositId: z.string() }, body: settleDepositBody, responses: { 200: responses.depositSettled } },
   { method: 'post', path: '/api/admin/orders/{orderID}/reconcile', summary: 'Have the reconciler try an unsettled order again', tag: 'admin', security: 'admin', pathParams: orderParam, body: retryBody, responses: { 200: responses.rearmed } },
   { method: 'get', path: '/api/admin/webhooks', summary: 'Webhook deliveries, newest first', tag: 'admin', security: 'admin', query: webhooksQuery, responses: { 200: responses.webhookDeliveries } },
   { method: 'post', path: '/api/admin/webhooks/{eventId}/resend', summary: 'Re-send a webhook event to every configured URL', tag: 'admin', security: 'admin', pathParams: { eventId: z.uuid() }, responses: { 200: responses.resent } },

@@ -1,13 +1,15 @@
-// Danal's virtual-account deposit notification. Credits a WaitingForDeposit
-// order once: the status change and the ledger row are one transaction, and
-// a replay finds the order Paid and answers SUCCESS without crediting again.
-// Every notification is stored as received, with what was done with it.
+// Danal's virtual-account deposit notification. Credits the order once: the
+// status change and the ledger row are one transaction, and a replay finds the
+// order Paid and answers SUCCESS without crediting again. A deposit that
+// cannot be credited is never dropped: it is held for an operator. Every
+// notification is stored as received, with what was done with it.
 import { z } from 'zod';
-import type { Db, Tx } from '../db/prisma.js';
+import { isUniqueViolation, type Db, type Tx } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
 import type { NotificationOutcome } from '../generated/prisma/enums.js';
 import { creditCharge } from '../wallet/wallet-ledger.js';
 import * as orders from './order-repository.js';
+import type { Order } from './order-repository.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { storable } from '../lib/storable-json.js';
 
@@ -36,6 +38,9 @@ export interface DepositNotificationDeps {
 }
 
 /** Express reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d. */
+/** The order's deposit was credited already: a repeat is answered SUCCESS and credits nothing. */
+const CREDITED = new Set(['Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown', 'Canceled']);
+
 export const normalizeIp = (ip: string) => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
 
 export function createDepositNotificationService(deps: DepositNotificationDeps) {
@@ -44,7 +49,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
   const allowed = new Set(deps.allowedIps.map(normalizeIp));
 
   async function record(tx: Db | Tx, sourceIp: string, body: unknown, orderId: string | undefined, outcome: NotificationOutcome, reason: string) {
-    await tx.depositNotification.create({
+    return tx.depositNotification.create({
       data: { sourceIp, body: storable(body ?? null) as object, orderId: storable(orderId ?? null), outcome, reason: storable(reason) },
     });
   }
@@ -74,37 +79,76 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     }
     const note = parsed.data;
     if (note.code !== 'SUCCESS') return refuse(400, sourceIp, body, note.orderID, `code is ${note.code}, not SUCCESS`);
+    return settleDeposit(sourceIp, body, note);
+  }
 
-    const order = await orders.findOrder(db, note.orderID);
-    if (!order) return refuse(404, sourceIp, body, note.orderID, `no order ${note.orderID}`);
-    if (order.paymentMethod !== 'VirtualAccount') return refuse(409, sourceIp, body, order.id, 'order is not a virtual-account order');
-    if (order.danalTransactionId !== note.transactionID) return refuse(409, sourceIp, body, order.id, 'transactionID does not match the order');
-    if (Number(note.amount) !== order.amount) return refuse(409, sourceIp, body, order.id, `amount ${note.amount} does not match the order's ${order.amount}`);
+  // ---- What a deposit Danal reports does to its order ----
 
-    if (['Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown', 'Canceled'].includes(order.status)) {
-      return duplicate(sourceIp, body, order.id);
+  /**
+   * A deposit concerns one of our accounts when its order exists, is a
+   * virtual-account order and names the transaction Danal issued the account
+   * under; anything else is refused (FAIL). Such a deposit is credited once
+   * when it is the order's amount and the order waits for it, also when our
+   * clock closed the account first (Danal, whose deadline is the one we sent,
+   * took the money). Money that arrived and cannot be credited is held for an
+   * operator. Danal hears SUCCESS only once what was done is committed.
+   */
+  async function settleDeposit(sourceIp: string, body: unknown, note: { transactionID: string; orderID: string; amount: string | number }) {
+    // A lost race (expiry, a concurrent copy) is decided again on the order as it then is.
+    for (let attempt = 1; ; attempt += 1) {
+      const order = await orders.findOrder(db, note.orderID);
+      if (!order) return refuse(404, sourceIp, body, note.orderID, `no order ${note.orderID}`);
+      if (order.paymentMethod !== 'VirtualAccount') return refuse(409, sourceIp, body, order.id, 'order is not a virtual-account order');
+      if (order.danalTransactionId !== note.transactionID) return refuse(409, sourceIp, body, order.id, 'transactionID does not match the order');
+      if (Number(note.amount) !== order.amount) return hold(sourceIp, body, order, note, `amount ${note.amount} differs from the order's ${order.amount}`);
+      if (CREDITED.has(order.status)) return duplicate(sourceIp, body, order.id);
+      const creditable = order.status === 'WaitingForDeposit' || (order.status === 'Expired' && order.vaccountNumber !== null);
+      if (!creditable || attempt === 3) return hold(sourceIp, body, order, note, `order is ${order.status}; it cannot take the deposit`);
+      if (await credit(sourceIp, body, order)) return { httpStatus: 200, body: { code: 'SUCCESS' } } as NotificationReply;
     }
-    if (order.status !== 'WaitingForDeposit') return refuse(409, sourceIp, body, order.id, `order is ${order.status}, not WaitingForDeposit`);
-    if (order.vaccountDueAt && order.vaccountDueAt < now()) return refuse(409, sourceIp, body, order.id, 'the deposit deadline has passed');
+  }
 
+  /** The deposit pays the order: Paid, the points credited, the notification recorded, in one transaction. */
+  async function credit(sourceIp: string, body: unknown, order: Order): Promise<boolean> {
     crashPoint('notification.before_commit');
+    const late = order.vaccountDueAt !== null && order.vaccountDueAt <= now();
     const credited = await db.$transaction(async (tx) => {
-      const moved = await orders.transition(tx, order.id, 'WaitingForDeposit', 'Paid', { approvedAt: now() }, { danalTransactionId: note.transactionID });
-      if (!moved) return false;
+      const from = order.status as 'WaitingForDeposit' | 'Expired';
+      if (!(await orders.transition(tx, order.id, from, 'Paid', { approvedAt: now() }, { danalTransactionId: order.danalTransactionId }))) return false;
       await creditCharge(tx, order.userId, order.id, order.pointAmount);
-      await record(tx, sourceIp, body, order.id, 'CREDITED', `credited ${order.pointAmount} points`);
+      await record(tx, sourceIp, body, order.id, 'CREDITED', `credited ${order.pointAmount} points${late ? ' after our deposit deadline' : ''}`);
+      if (late) await orders.recordEvent(tx, order.id, 'deposit.after_deadline', { was: from, dueAt: order.vaccountDueAt });
       return true;
     });
-    if (credited) crashPoint('notification.after_commit');
-    if (!credited) {
-      // Another request moved the order first: a concurrent copy of this notification, or expiry.
-      const current = await orders.findOrder(db, order.id);
-      if (current?.status === 'WaitingForDeposit' || current?.status === 'Expired' || current?.status === 'Failed') {
-        return refuse(409, sourceIp, body, order.id, `order is ${current.status}, not WaitingForDeposit`);
+    if (!credited) return false;
+    crashPoint('notification.after_commit');
+    log.info({ event: 'notification.credited', orderID: order.id, userId: order.userId, pointAmount: order.pointAmount, late }, 'deposit credited');
+    return true;
+  }
+
+  /**
+   * Money arrived that cannot be credited: kept in unsettled_deposits for an
+   * operator (ops:stuck, the admin API, the audit), then Danal is told SUCCESS
+   * so that it stops resending. A resend of a deposit already held is that deposit.
+   */
+  async function hold(sourceIp: string, body: unknown, order: Order, note: { transactionID: string; amount: string | number }, reason: string): Promise<NotificationReply> {
+    const deposit = { orderId: order.id, transactionId: note.transactionID, amount: BigInt(note.amount) };
+    const already = () => db.unsettledDeposit.findUnique({ where: { orderId_transactionId_amount: deposit } });
+    let held = await already();
+    if (!held) {
+      try {
+        held = await db.$transaction(async (tx) => {
+          const notification = await record(tx, sourceIp, body, order.id, 'HELD', `held for an operator: ${reason}`);
+          return tx.unsettledDeposit.create({ data: { ...deposit, notificationId: notification.id, reason } });
+        });
+        log.error({ event: 'notification.held', orderID: order.id, userId: order.userId, amount: Number(deposit.amount), reason }, 'deposit held for an operator');
+        return { httpStatus: 200, body: { code: 'SUCCESS' } };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        held = await already(); // a concurrent copy of this notification held it first
       }
-      return duplicate(sourceIp, body, order.id);
     }
-    log.info({ event: 'notification.credited', orderID: order.id, userId: order.userId, pointAmount: order.pointAmount }, 'deposit credited');
+    await record(db, sourceIp, body, order.id, 'DUPLICATE', `deposit already held for an operator (#${held!.id})`);
     return { httpStatus: 200, body: { code: 'SUCCESS' } };
   }
 

@@ -21,6 +21,8 @@ export interface NewOrder {
   suppliedAmount: number;
   paymentMethod: PaymentMethod;
   expiresAt: Date;
+  /** The virtual account's deposit deadline asked of Danal (VirtualAccount orders). */
+  vaccountDueAt?: Date;
   /** The Idempotency-Key the order is created under (idempotencyId), if any. */
   idempotencyId?: string;
 }
@@ -57,12 +59,12 @@ const SELECT_ORDER = `SELECT ${ORDER_FIELDS} FROM payment_orders`;
 export async function createOrder(db: Db, order: NewOrder): Promise<Order> {
   const { rows } = await db.pool.query<Order>(
     `INSERT INTO payment_orders (id, user_id, order_name, amount, point_amount, tax_free_amount, vat, supplied_amount, payment_method, expires_at,
-                                 idempotency_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                 vaccount_due_at, idempotency_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      RETURNING ${ORDER_FIELDS}`,
     [
       order.id, order.userId, order.orderName, order.amount, order.pointAmount, order.taxFreeAmount, order.vat, order.suppliedAmount,
-      order.paymentMethod, order.expiresAt, order.idempotencyId ?? null,
+      order.paymentMethod, order.expiresAt, order.vaccountDueAt ?? null, order.idempotencyId ?? null,
     ],
   );
   return rows[0]!;
@@ -194,7 +196,8 @@ export const virtualAccountColumns = (va: IssuedVirtualAccount) => ({
   vaccountBankName: va.bankName,
   vaccountNumber: va.accountNumber,
   vaccountHolder: va.holder,
-  vaccountDueAt: va.dueAt,
+  // Danal's deadline wins over the one we asked for, when Danal names one.
+  ...(va.dueAt && { vaccountDueAt: va.dueAt }),
 });
 
 /** Appends to the order's history (order_events): unknown outcomes, reconciliation steps, expiry. */

@@ -16,7 +16,8 @@ export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   Canceling: ['Canceled', 'PartialCanceled', 'CancelUnknown', 'Paid'],
   CancelUnknown: ['Canceled', 'PartialCanceled', 'Paid'],
   Failed: [],
-  Expired: [],
+  // A deposit Danal took after our clock closed the account (its deadline is the one we sent).
+  Expired: ['Paid'],
   Canceled: [],
 };
 

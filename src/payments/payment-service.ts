@@ -9,6 +9,7 @@ import { AppError, conflict } from '../lib/errors.js';
 import { danalFailure, danalUnavailable, outcomeUnknown } from './danal-failures.js';
 import type { PaymentMethod } from '../generated/prisma/enums.js';
 import { DanalDeclinedError, DanalError, DanalUnavailableError, type Approval, type DanalGateway } from '../danal/danal-gateway.js';
+import { formatDanalDateTime } from '../danal/danal-http-client.js';
 import { balanceOf, payOrderAndCredit } from '../wallet/wallet-ledger.js';
 import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
@@ -54,13 +55,25 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       successUrl: deps.urls.successUrl(),
       failUrl: deps.urls.failUrl(),
     };
-    if (paymentsMethod === 'VACCOUNT') checkout.notiUrl = deps.urls.notiUrl();
+    if (paymentsMethod === 'VACCOUNT') {
+      checkout.notiUrl = deps.urls.notiUrl();
+      // The deposit deadline, so that Danal's account closes when ours does (Korea time, to the minute).
+      const deadline = formatDanalDateTime(order.vaccountDueAt!);
+      checkout.expireDate = deadline.slice(0, 8);
+      checkout.expireTime = deadline.slice(8, 12);
+    }
     if (paymentsMethod === 'MOBILE') checkout.itemCode = deps.mobileItemCode;
     if (deps.urls.sandboxCheckoutUrl) {
       const query = new URLSearchParams(Object.entries(checkout).map(([k, v]) => [k, String(v)]));
       checkout.sandboxCheckoutUrl = `${deps.urls.sandboxCheckoutUrl()}?${query}`;
     }
     return checkout;
+  }
+
+  /** The deposit deadline of a new virtual account: VACCOUNT_DEPOSIT_MINUTES from now, to the minute Danal takes. */
+  function depositDeadline(): Date {
+    const at = now().getTime() + policy.vaccountDepositMinutes * 60_000;
+    return new Date(at - (at % 60_000));
   }
 
   type NewOrderInput = { amount: number; paymentMethod: PaymentMethod };
@@ -86,6 +99,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         ...receiptSplit(input.amount),
         paymentMethod: input.paymentMethod,
         expiresAt: new Date(now().getTime() + policy.ttlMinutes * 60_000),
+        vaccountDueAt: input.paymentMethod === 'VirtualAccount' ? depositDeadline() : undefined,
         idempotencyId: key?.id,
       });
     } catch (error) {

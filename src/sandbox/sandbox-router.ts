@@ -7,7 +7,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import axios from 'axios';
 import { DANAL_METHODS } from '../danal/danal-gateway.js';
-import { formatDanalDateTime } from '../danal/danal-http-client.js';
+import { formatDanalDateTime, parseDanalDateTime } from '../danal/danal-http-client.js';
 import type { SandboxFault, SandboxStore, SandboxTransaction } from './sandbox-store.js';
 import { checkoutPage, resultPage } from './sandbox-pages.js';
 
@@ -36,12 +36,24 @@ const cancelRequest = z.object({
   cancelReason: text(200).optional(),
   cancelRequester: z.string().max(20).optional(),
 });
+// The SDK's VACCOUNT deposit deadline: expireDate YYYYMMDD and expireTime HHMM, Korea time.
+const expireDate = z.string().regex(/^\d{8}$/, 'must be YYYYMMDD');
+const expireTime = z.string().regex(/^([01]\d|2[0-3])[0-5]\d$/, 'must be HHMM');
 const authorizeRequest = z.strictObject({
   orderId,
   amount: z.number().int().positive().max(100_000_000),
   method,
   notiUrl: z.url().optional(),
+  expireDate: expireDate.optional(),
+  expireTime: expireTime.optional(),
 });
+
+/** The deposit deadline the window asked for (the end of the day when only a date is given); undefined for none. */
+function requestedDeadline(date: string | undefined, time: string | undefined): Date | undefined {
+  if (!date) return undefined;
+  const at = parseDanalDateTime(`${date}${time ?? '2359'}${time ? '00' : '59'}`);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
 const faultRequest = z.strictObject({
   operation: z.enum(['confirm', 'cancel']),
   kind: z.enum(['timeout', 'cutoff', 'error', 'server_error', 'different_amount']),
@@ -156,7 +168,7 @@ export function sandboxRouter(options: SandboxOptions): Router {
           vaccount ? '신한은행' : null,
           vaccount ? `5620${String(randomInt(1e9)).padStart(9, '0')}` : null,
           vaccount ? '다날_DPOT' : null,
-          vaccount ? new Date(Date.now() + 24 * 3600_000) : null,
+          vaccount ? (t.requested_due_at ?? new Date(Date.now() + 24 * 3600_000)) : null,
         ],
       );
       return approvalEcho(rows[0]);
@@ -210,7 +222,8 @@ export function sandboxRouter(options: SandboxOptions): Router {
 
   async function authorize(input: z.infer<typeof authorizeRequest>) {
     const id = newTransactionId();
-    await store.insertTransaction({ transactionId: id, orderId: input.orderId, amount: input.amount, method: input.method, notiUrl: input.notiUrl ?? null });
+    const dueAt = input.method === 'VACCOUNT' ? requestedDeadline(input.expireDate, input.expireTime) : undefined;
+    await store.insertTransaction({ transactionId: id, orderId: input.orderId, amount: input.amount, method: input.method, notiUrl: input.notiUrl ?? null, dueAt: dueAt ?? null });
     return { transactionId: id, orderId: input.orderId, amount: input.amount, method: input.method };
   }
 
@@ -230,6 +243,8 @@ export function sandboxRouter(options: SandboxOptions): Router {
     successUrl: z.url({ protocol: /^https?$/ }),
     failUrl: z.url({ protocol: /^https?$/ }),
     notiUrl: z.url({ protocol: /^https?$/ }).optional(),
+    expireDate: expireDate.optional(),
+    expireTime: expireTime.optional(),
   });
 
   const readWindow = (input: unknown, res: Response) => {
@@ -254,7 +269,14 @@ export function sandboxRouter(options: SandboxOptions): Router {
   router.post('/checkout/approve', async (req, res) => {
     const params = readWindow(req.body, res);
     if (!params) return;
-    const auth = await authorize({ orderId: params.orderId, amount: Number(params.amount), method: params.paymentsMethod, notiUrl: params.notiUrl });
+    const auth = await authorize({
+      orderId: params.orderId,
+      amount: Number(params.amount),
+      method: params.paymentsMethod,
+      notiUrl: params.notiUrl,
+      expireDate: params.expireDate,
+      expireTime: params.expireTime,
+    });
     redirect(res, params.successUrl, { code: 'SUCCESS', message: '인증 완료', transactionId: auth.transactionId, orderId: auth.orderId, amount: String(auth.amount), method: auth.method });
   });
 
@@ -276,6 +298,10 @@ export function sandboxRouter(options: SandboxOptions): Router {
     const t = await store.getTransaction(parsed.data.transactionId);
     if (!t || t.method !== 'VACCOUNT') return answer(res, { code: 'TRANSACTION_NOT_FOUND', message: 'no virtual-account transaction with this transactionId' }, 404);
     if (t.status !== 'ISSUED' && t.status !== 'DEPOSITED') return answer(res, { code: 'NOT_ISSUED', message: `the transaction is ${t.status}` }, 409);
+    // The bank takes no deposit into an account past its deadline: Danal sends nothing.
+    if (t.status === 'ISSUED' && t.due_at && t.due_at <= new Date()) {
+      return answer(res, { code: 'ACCOUNT_EXPIRED', message: `the account's deposit deadline ${t.due_at.toISOString()} has passed` }, 409);
+    }
     const notiUrl = t.noti_url ?? options.defaultNotiUrl();
     const notification = { code: 'SUCCESS', message: '입금완료', transactionID: t.transaction_id, orderID: t.order_id, amount: String(t.approved_amount) };
     const reply = await axios.post(notiUrl, notification, { timeout: 10_000, validateStatus: () => true }).catch((e: Error) => ({ status: 0, data: { error: e.message } }));

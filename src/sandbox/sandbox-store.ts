@@ -18,6 +18,8 @@ export interface SandboxTransaction {
   account_number: string | null;
   account_holder: string | null;
   due_at: Date | null;
+  /** The deposit deadline the buyer's window asked for (expireDate/expireTime); the account gets it at confirm. */
+  requested_due_at: Date | null;
   approved_at: Date | null;
   created_at: Date;
 }
@@ -53,6 +55,7 @@ CREATE TABLE IF NOT EXISTS danal_sandbox.transactions (
   created_at      timestamptz NOT NULL DEFAULT now(),
   CHECK (approved_amount IS NULL OR canceled_amount <= approved_amount)
 );
+ALTER TABLE danal_sandbox.transactions ADD COLUMN IF NOT EXISTS requested_due_at timestamptz;
 CREATE INDEX IF NOT EXISTS transactions_order_idx ON danal_sandbox.transactions (order_id);
 CREATE TABLE IF NOT EXISTS danal_sandbox.cancels (
   cancel_transaction_id text PRIMARY KEY,
@@ -104,11 +107,11 @@ export class SandboxStore {
 
   close = () => this.pool.end();
 
-  async insertTransaction(t: { transactionId: string; orderId: string; amount: number; method: string; notiUrl: string | null }) {
+  async insertTransaction(t: { transactionId: string; orderId: string; amount: number; method: string; notiUrl: string | null; dueAt?: Date | null }) {
     await this.pool.query(
-      `INSERT INTO danal_sandbox.transactions (transaction_id, order_id, amount, method, noti_url, status)
-       VALUES ($1, $2, $3, $4, $5, 'AUTHENTICATED')`,
-      [t.transactionId, t.orderId, t.amount, t.method, t.notiUrl],
+      `INSERT INTO danal_sandbox.transactions (transaction_id, order_id, amount, method, noti_url, status, requested_due_at)
+       VALUES ($1, $2, $3, $4, $5, 'AUTHENTICATED', $6)`,
+      [t.transactionId, t.orderId, t.amount, t.method, t.notiUrl, t.dueAt ?? null],
     );
   }
 

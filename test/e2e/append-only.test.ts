@@ -27,7 +27,7 @@ async function attempt(sql: string): Promise<string | undefined> {
 }
 
 describe('append-only tables', () => {
-  it.each(['ledger_entries', 'order_events', 'deposit_notifications', 'webhook_events'])('refuse TRUNCATE of %s', async (table) => {
+  it.each(['ledger_entries', 'order_events', 'deposit_notifications', 'webhook_events', 'unsettled_deposits'])('refuse TRUNCATE of %s', async (table) => {
     expect(await attempt(`TRUNCATE ${table} CASCADE`)).toMatch(new RegExp(`${table} is append-only: TRUNCATE is not allowed`));
   });
 

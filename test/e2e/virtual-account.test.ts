@@ -52,13 +52,15 @@ describe('virtual account', () => {
     const outcomes = (await t.db.depositNotification.findMany({ where: { orderId: order.orderID } })).map((n) => n.outcome);
     expect(outcomes.filter((o) => o === 'CREDITED')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'DUPLICATE')).toHaveLength(8);
+    // Danal's own notification once more: nothing credited, and the sandbox records the deposit, as
+    // other files' audits of this shared database compare paid orders with it.
+    expect((await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200)).body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await walletOf(t, user)).balance).toBe(30_000);
   });
 
-  it('refuses a wrong amount or a wrong transactionID with FAIL and credits nothing', async () => {
+  it('refuses a wrong transactionID or a code other than SUCCESS with FAIL and credits nothing', async () => {
     const user = await newUser(t);
     const { order, transactionId } = await issuedAccount(t, user);
-    const wrongAmount = await notify(t, { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '300' });
-    expect(wrongAmount.body.code).toBe('FAIL');
     const wrongTx = await notify(t, { code: 'SUCCESS', transactionID: 'TX-TEST-001', orderID: order.orderID, amount: '30000' });
     expect(wrongTx.body.code).toBe('FAIL');
     const notSuccess = await notify(t, { code: 'FAIL', transactionID: transactionId, orderID: order.orderID, amount: '30000' });
@@ -68,7 +70,19 @@ describe('virtual account', () => {
     expect(numberAmount.body.code).toBe('FAIL');
     expect((await walletOf(t, user)).balance).toBe(0);
     const stored = await t.db.depositNotification.findMany({ where: { orderId: order.orderID } });
-    expect(stored.map((n) => n.outcome)).toEqual(['REJECTED', 'REJECTED', 'REJECTED', 'REJECTED']);
+    expect(stored.map((n) => n.outcome)).toEqual(['REJECTED', 'REJECTED', 'REJECTED']);
+  });
+
+  it('holds a deposit of another amount for an operator instead of dropping it (test/e2e/deposits.test.ts has the rest)', async () => {
+    const user = await newUser(t);
+    const { order, transactionId } = await issuedAccount(t, user);
+    const wrongAmount = await notify(t, { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '300' }).expect(200);
+    expect(wrongAmount.body.code).toBe('SUCCESS');
+    expect((await walletOf(t, user)).balance).toBe(0);
+    const held = await t.db.unsettledDeposit.findMany({ where: { orderId: order.orderID } });
+    expect(held.map((d) => [Number(d.amount), d.status])).toEqual([[300, 'Open']]);
+    // Settled here, so that this file's shared database keeps no open money.
+    await t.db.$executeRaw`UPDATE unsettled_deposits SET status = 'Returned', resolved_at = now(), resolved_by = 'test' WHERE order_id = ${order.orderID}`;
   });
 
   it('refuses a notification for an order that is not waiting for a deposit', async () => {
@@ -128,12 +142,12 @@ describe('virtual account', () => {
     }
   });
 
-  it('refuses a deposit after the account deadline', async () => {
+  it('credits a deposit Danal took after our deadline (test/e2e/deposits.test.ts has the rest)', async () => {
     const user = await newUser(t);
     const { order, transactionId } = await issuedAccount(t, user);
     await t.db.paymentOrder.update({ where: { id: order.orderID }, data: { vaccountDueAt: new Date(Date.now() - 1000) } });
-    const res = await notify(t, { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '30000' });
-    expect(res.body.code).toBe('FAIL');
-    expect((await walletOf(t, user)).balance).toBe(0);
+    const res = await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200);
+    expect(res.body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await walletOf(t, user)).balance).toBe(30_000);
   });
 });

@@ -72,6 +72,11 @@ describe('config', () => {
     expect(() => loadConfig({ JOBS_ENABLED: 'yes' })).toThrow(/JOBS_ENABLED/);
   });
 
+  it('keeps a virtual account open at least as long as its order can be confirmed', () => {
+    expect(loadConfig({}).orders.vaccountDepositMinutes).toBe(1_440);
+    expect(() => loadConfig({ ORDER_TTL_MINUTES: '60', VACCOUNT_DEPOSIT_MINUTES: '30' })).toThrow(/VACCOUNT_DEPOSIT_MINUTES: must be at least ORDER_TTL_MINUTES/);
+  });
+
   it('accepts the crash-test hook only in test mode, and only known points', () => {
     expect(loadConfig({ NODE_ENV: 'test', TEST_CRASH_AT: 'confirm.after_danal' }).crashAt).toEqual(['confirm.after_danal']);
     expect(() => loadConfig({ TEST_CRASH_AT: 'confirm.after_danal' })).toThrow(/TEST_CRASH_AT: is only allowed with NODE_ENV=test/);

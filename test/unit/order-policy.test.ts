@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { amountProblem, newOrderId, pointsFor, receiptSplit, type OrderPolicy } from '../../src/payments/order-policy.js';
 
-const policy: OrderPolicy = { minAmount: 1_000, maxAmount: 1_000_000, amountUnit: 100, pointRatePercent: 100, ttlMinutes: 30, orderName: 'x' };
+const policy: OrderPolicy = { minAmount: 1_000, maxAmount: 1_000_000, amountUnit: 100, pointRatePercent: 100, ttlMinutes: 30, vaccountDepositMinutes: 1440, orderName: 'x' };
 
 describe('amount policy', () => {
   it('accepts whole multiples of the unit within the bounds', () => {
