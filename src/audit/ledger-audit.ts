@@ -47,11 +47,33 @@ const CHECKS: Check[] = [
       WHERE w.held_points <> COALESCE(h.held, 0)`,
   },
   {
+    // Each row's balance_after is the row before it plus its own amount, from 0, ending at the
+    // wallet's balance: a row rewritten or slipped in behind the service's back breaks the chain.
+    name: 'ledger balance chains',
+    count: 'SELECT count(*) FROM ledger_entries',
+    problems: `
+      WITH chain AS (
+        SELECT id, user_id, amount, balance_after,
+               COALESCE(lag(balance_after) OVER (PARTITION BY user_id ORDER BY id), 0) AS before,
+               row_number() OVER (PARTITION BY user_id ORDER BY id DESC) AS from_end
+        FROM ledger_entries
+      )
+      SELECT format('ledger row %s of user %s: balance_after %s, but the row before left %s and this one moves %s', id, user_id, balance_after, before, amount) AS problem
+      FROM chain WHERE balance_after <> before + amount
+      UNION ALL
+      SELECT format('wallet %s: balance %s but its last ledger row (%s) left %s', w.user_id, w.balance, c.id, c.balance_after)
+      FROM wallets w JOIN chain c ON c.user_id = w.user_id AND c.from_end = 1
+      WHERE w.balance <> c.balance_after`,
+  },
+  {
     name: 'ledger rows',
     count: 'SELECT count(*) FROM ledger_entries',
     problems: `
       SELECT format('ledger row %s of order %s belongs to user %s, the order to user %s', l.id, l.order_id, l.user_id, o.user_id) AS problem
       FROM ledger_entries l JOIN payment_orders o ON o.id = l.order_id WHERE l.user_id <> o.user_id
+      UNION ALL
+      SELECT format('ledger row %s (%s points) belongs to user %s, who has no wallet', l.id, l.amount, l.user_id)
+      FROM ledger_entries l WHERE NOT EXISTS (SELECT 1 FROM wallets w WHERE w.user_id = l.user_id)
       UNION ALL
       SELECT format('ledger row %s (%s points) refunds cancel #%s of order %s, which is %s', l.id, l.amount, l.cancel_seq, l.order_id,
                     COALESCE(format('%s, %s points', c.status, c.point_amount), 'missing'))
@@ -149,9 +171,27 @@ const SANDBOX_CHECK: Check = {
                                                       AND t.canceled_amount = o.canceled_amount
       WHEN o.status = 'WaitingForDeposit' THEN t.status = 'ISSUED'
       WHEN o.status = 'Canceled' THEN t.status = 'CANCELED' AND t.canceled_amount = t.approved_amount
-      WHEN o.status = 'Failed' THEN t.status IS NULL OR t.status IN ('AUTHENTICATED', 'CANCELED') OR t.canceled_amount = t.approved_amount
-      ELSE true -- Pending, Confirming, Canceling and the unknown states: Danal's side is what the reconciler resolves
+      WHEN o.status = 'Confirming' THEN t.order_id = o.id -- a confirm in flight: Danal may approve any moment, but only this order's transaction
+      ELSE true -- Pending, Expired, Failed: below, by order; Canceling and the unknown states: what the reconciler resolves
     END`,
+};
+
+// Orders that hold no money: Danal must hold none for them either, in any transaction of the order
+// (a buyer may have opened the window twice). A deposit held for an operator is counted above.
+const SANDBOX_UNPAID_CHECK: Check = {
+  name: 'unpaid orders against the Danal sandbox',
+  count: `SELECT count(*) FROM payment_orders WHERE status IN ('Pending', 'Expired', 'Failed')`,
+  problems: `
+    SELECT format('order %s is %s but Danal has transaction %s %s, approved %s, canceled %s', o.id, o.status, t.transaction_id, t.status,
+                  t.approved_amount, t.canceled_amount) AS problem
+    FROM payment_orders o JOIN danal_sandbox.transactions t ON t.order_id = o.id
+    WHERE o.status IN ('Pending', 'Expired', 'Failed') AND t.canceled_amount < COALESCE(t.approved_amount, 0)
+      AND CASE o.status
+        WHEN 'Pending' THEN t.status <> 'AUTHENTICATED'
+        -- an account that closed unpaid is no money; a deposit into it is
+        ELSE t.status IN ('APPROVED', 'DEPOSITED') OR (o.status = 'Failed' AND t.status = 'ISSUED')
+      END
+      AND NOT EXISTS (SELECT 1 FROM unsettled_deposits d WHERE d.order_id = o.id)`,
 };
 
 /**
@@ -163,7 +203,7 @@ export async function auditLedger(client: pg.ClientBase, options: { compareWithS
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const sandbox = await client.query(`SELECT to_regclass('danal_sandbox.transactions') IS NOT NULL AS present`);
-    const checks = sandbox.rows[0].present && options.compareWithSandbox !== false ? [...CHECKS, SANDBOX_CHECK] : CHECKS;
+    const checks = sandbox.rows[0].present && options.compareWithSandbox !== false ? [...CHECKS, SANDBOX_CHECK, SANDBOX_UNPAID_CHECK] : CHECKS;
     for (const check of checks) {
       result.checked[check.name] = Number((await client.query(check.count)).rows[0].count);
       const { rows } = await client.query<{ problem: string }>(check.problems);
