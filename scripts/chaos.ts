@@ -21,6 +21,7 @@ import { ChaosService } from './chaos/service.js';
 import { ChaosClient } from './chaos/client.js';
 import { planFlows, seededRandom } from './chaos/plan.js';
 import { runFlow, type ChaosUser, type FlowResult } from './chaos/flow.js';
+import { idempotencyId } from '../src/idempotency/idempotency-store.js';
 
 const { values } = parseArgs({
   options: {
@@ -75,12 +76,15 @@ try {
   const users: ChaosUser[] = [];
   for (let i = 0; i < userCount; i++) {
     const email = `chaos-${i}-${randomUUID()}@example.com`;
-    await client.call('POST', '/api/auth/register', { body: { email, password: 'chaos-password' } });
-    users.push({ token: (await client.call('POST', '/api/auth/login', { body: { email, password: 'chaos-password' } })).body.data.accessToken });
+    const registered = await client.call('POST', '/api/auth/register', { body: { email, password: 'chaos-password' } });
+    const token = (await client.call('POST', '/api/auth/login', { body: { email, password: 'chaos-password' } })).body.data.accessToken;
+    users.push({ token, userId: registered.body.data.userId });
   }
 
   // The flows, and the monkey: a SIGKILL and a restart each time another share of the flows is done.
   const plans = planFlows(flows, seed, userCount);
+  // The flows' own window on the database: our clock moved past a virtual account's deadline.
+  const flowDb = new pg.Pool({ connectionString: database.url, max: 2 });
   const results: FlowResult[] = new Array(flows);
   const monkey = seededRandom(seed + 1);
   const killAt = Array.from({ length: restarts }, (_, i) => Math.floor(((i + 1) * flows) / (restarts + 1)));
@@ -101,7 +105,7 @@ try {
     Array.from({ length: concurrency }, async () => {
       while (next < flows) {
         const index = next++;
-        results[index] = await runFlow(plans[index]!, users[plans[index]!.user]!, client);
+        results[index] = await runFlow(plans[index]!, users[plans[index]!.user]!, client, flowDb);
         done += 1;
         if (killAt.length && done >= killAt[0]! && !restarting) {
           killAt.shift();
@@ -112,6 +116,7 @@ try {
     }),
   );
   await restarting;
+  await flowDb.end();
   say(`all ${flows} flows done in ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for the reconciler`);
 
   // The reconciler settles what the faults and kills left in flight.
@@ -141,12 +146,48 @@ try {
     }
     if (forOperator.length) left = await settle();
 
+    // Deposits held for an operator: credited when the order can take them, else returned (the sandbox
+    // plays Danal's console, where the operator would send the money back).
+    const held = (await admin.query<{ id: string; order_id: string; amount: string; status: string; order_amount: number }>(
+      `SELECT d.id::text, d.order_id, d.amount::text, o.status::text, o.amount AS order_amount FROM unsettled_deposits d JOIN payment_orders o ON o.id = d.order_id WHERE d.status = 'Open'`,
+    )).rows;
+    for (const d of held) {
+      const credit = Number(d.amount) === d.order_amount && ['WaitingForDeposit', 'Expired'].includes(d.status);
+      await run(process.execPath, ['--import', 'tsx', 'scripts/ops-stuck.ts', '--settle-deposit', d.id, credit ? '--credit' : '--returned', '--note', 'chaos operator'], {
+        env: { ...process.env, DATABASE_URL: database.url },
+      }).catch((error: { stdout?: string; stderr?: string }) => say(`operator could not settle deposit ${d.id}: ${error.stdout ?? ''}${error.stderr ?? ''}`));
+      say(`operator: held deposit ${d.id} of order ${d.order_id} (${d.status}, ${d.amount} KRW) ${credit ? 'credited' : 'returned'}`);
+    }
+
+    // One key, one operation: every keyed cancel, asked again now that all is settled, answers with its
+    // outcome (the cancel its key asked for), never a new one.
+    const keyMismatches: string[] = [];
+    let keyedAsked = 0;
+    for (const [i, r] of results.entries()) {
+      const user = users[plans[i]!.user]!;
+      for (const k of r.keyedCancels) {
+        const row = (await admin.query<{ status: string; amount: number; failure_code: string | null }>(
+          'SELECT status, amount, failure_code FROM order_cancels WHERE idempotency_id = $1',
+          [idempotencyId(user.userId, 'POST /api/payment/cancel', k.key)],
+        )).rows[0];
+        if (!row) continue; // refused before any work: the key asked for nothing
+        keyedAsked += 1;
+        const again = await client.call('POST', '/api/payment/cancel', { token: user.token, key: k.key, body: k.body });
+        const agrees = row.status === 'Done'
+          ? again.status === 200 && again.body.data.canceledAmount === row.amount
+          : row.status === 'Refused' && again.status === 409 && again.body.error.code === 'CANCEL_DECLINED';
+        if (!agrees) keyMismatches.push(`keyed cancel of order ${k.orderId} is ${row.status} (${row.amount} KRW) but its key was answered ${again.status} ${JSON.stringify(again.body?.data ?? again.body?.error)}`);
+      }
+    }
+    const keyedCancelRows = Number((await admin.query('SELECT count(*) FROM order_cancels WHERE idempotency_id IS NOT NULL')).rows[0].count);
+
     const statuses = (await admin.query<{ status: string; count: string }>('SELECT status, count(*) FROM payment_orders GROUP BY status ORDER BY status')).rows;
     const finalStatus = new Map(
       (await admin.query<{ id: string; status: string }>('SELECT id, status FROM payment_orders')).rows.map((r) => [r.id, r.status]),
     );
     // What a client was told must hold at the end.
     const contradictions: string[] = [];
+    contradictions.push(...keyMismatches);
     for (const r of results) {
       const status = r.orderId ? finalStatus.get(r.orderId) : undefined;
       if (r.toldCanceled && status !== 'Canceled') contradictions.push(`order ${r.orderId} was answered canceled but is ${status}`);
@@ -164,16 +205,19 @@ try {
 
     say(`flows: ${flows} (${results.filter((r) => r.orderId).length} orders created; ${plans.filter((p) => p.virtualAccount).length} virtual-account, ${plans.filter((p) => p.confirmCopies > 1).length} with duplicate confirms, ${plans.filter((p) => p.cancel).length} planned cancels, ${plans.filter((p) => p.cancel && p.partialShare).length} of them partial)`);
     say(`faults injected: ${[...faults].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (total ${[...faults.values()].reduce((a, b) => a + b, 0)})`);
-    say(`operator interventions: ${forOperator.length}`);
-    say(`restarts (SIGKILL): ${restarted}; client retries: ${client.networkErrors} network errors, ${client.unavailable} answers 503`);
+    say(`operator interventions: ${forOperator.length} unsettled orders, ${held.length} held deposits`);
+    say(`restarts (SIGKILL): ${restarted}; client retries: ${client.networkErrors} network errors, ${client.unavailable} answers 503, ${client.lostAnswers} answers lost`);
+    say(`keyed cancels: ${results.reduce((n, r) => n + r.keyedCancels.length, 0)} asked (${keyedCancelRows} started a cancel), ${results.reduce((n, r) => n + r.cancelRetries, 0)} retries with their key; asked again at the end: ${keyedAsked}, ${keyMismatches.length} answered otherwise than their cancel`);
     say(`answers to clients: ${[...answers].sort(([a], [b]) => a - b).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
     say(`orders per final status: ${statuses.map((s) => `${s.status} ${s.count}`).join(', ')}`);
     say(`reconciler events: ${events.map((e) => `${e.type} ${e.count}`).join(', ') || 'none'}`);
     say(`audit: ${Object.entries(audit.checked).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     for (const problem of [...audit.discrepancies, ...contradictions]) say(`DISCREPANCY ${problem}`);
+    for (const open of audit.unsettled) say(`UNSETTLED ${open}`);
     if (left > 0) say(`UNSETTLED ${left} order(s) still in ${UNSETTLED.join('/')} after 180 s`);
-    const clean = audit.discrepancies.length === 0 && contradictions.length === 0 && left === 0;
-    say(clean ? 'result: no discrepancies' : `result: ${audit.discrepancies.length + contradictions.length} discrepancies, ${left} unsettled`);
+    const unsettled = left + audit.unsettled.length;
+    const clean = audit.discrepancies.length === 0 && contradictions.length === 0 && unsettled === 0;
+    say(clean ? 'result: no discrepancies' : `result: ${audit.discrepancies.length + contradictions.length} discrepancies, ${unsettled} unsettled`);
     exitCode = clean ? 0 : 1;
   } finally {
     await admin.end();

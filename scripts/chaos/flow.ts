@@ -2,11 +2,20 @@
 // following its plan. It records what the client was told, so that the end
 // of the run can check the final state against it.
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import type { Answer, ChaosClient } from './client.js';
 import type { FlowPlan } from './plan.js';
 
 export interface ChaosUser {
   token: string;
+  userId: string;
+}
+
+/** A cancel asked for under an Idempotency-Key: asked again at the end, it must answer with its outcome. */
+export interface KeyedCancel {
+  orderId: string;
+  key: string;
+  body: Record<string, unknown>;
 }
 
 export interface FlowResult {
@@ -19,6 +28,9 @@ export interface FlowResult {
   /** The client was told a part of the order was refunded. */
   toldPartiallyCanceled: boolean;
   answers: number[];
+  keyedCancels: KeyedCancel[];
+  /** Tries of keyed cancels after the first (a lost answer, a 504, a cancel still running). */
+  cancelRetries: number;
 }
 
 const FAULTS = {
@@ -33,8 +45,14 @@ const FAULTS = {
 const DANAL_METHOD = (va: boolean) => (va ? 'VACCOUNT' : 'CARD');
 const CONFIRM_METHOD = (va: boolean) => (va ? 'VIRTUAL_ACCOUNT' : 'CARD');
 
-export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClient): Promise<FlowResult> {
-  const result: FlowResult = { faults: [], toldPaid: false, toldCanceled: false, toldPartiallyCanceled: false, answers: [] };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Answers after which a patient frontend asks again with the same key: the cancel is running or its outcome unknown. */
+const askAgain = (a: Answer) =>
+  a.status === 504 || (a.status === 409 && ['IDEMPOTENCY_REQUEST_IN_PROGRESS', 'ORDER_CANCELING'].includes(a.body?.error?.code));
+
+export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClient, db: pg.Pool): Promise<FlowResult> {
+  const result: FlowResult = { faults: [], toldPaid: false, toldCanceled: false, toldPartiallyCanceled: false, answers: [], keyedCancels: [], cancelRetries: 0 };
   const token = user.token;
   const keyed = () => (plan.useIdempotencyKey ? randomUUID() : undefined);
 
@@ -45,7 +63,11 @@ export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClie
   result.orderId = orderId;
   if (plan.abandon) return result;
 
-  const auth = await client.call('POST', '/sandbox/danal/authorize', { body: { orderId, amount: plan.amount, method: DANAL_METHOD(plan.virtualAccount) } });
+  // The buyer's window gets the checkout's deposit deadline, as Danal's SDK would.
+  const { expireDate, expireTime } = order.body.data.checkout as { expireDate?: string; expireTime?: string };
+  const auth = await client.call('POST', '/sandbox/danal/authorize', {
+    body: { orderId, amount: plan.amount, method: DANAL_METHOD(plan.virtualAccount), ...(expireDate && { expireDate, expireTime }) },
+  });
   if (auth.status !== 201) return result;
   const transactionId: string = auth.body.transactionId;
   const notification = { code: 'SUCCESS', message: '입금완료', transactionID: transactionId, orderID: orderId, amount: String(plan.amount) };
@@ -69,6 +91,17 @@ export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClie
   if (confirmed?.status === 'Paid') result.toldPaid = true;
 
   if (confirmed?.status === 'WaitingForDeposit' && plan.deposit) {
+    if (plan.lateDeposit) {
+      // Our clock closes the account first (Danal's deadline, a moment later, has not passed), maybe
+      // the sweep expires the order too, and then Danal reports the deposit.
+      result.faults.push(`notification:late:${plan.lateDeposit}`);
+      await db.query(`UPDATE payment_orders SET vaccount_due_at = now() - interval '1 second' WHERE id = $1 AND status = 'WaitingForDeposit'`, [orderId]);
+      for (let i = 0; plan.lateDeposit === 'expired_by_sweep' && i < 30; i++) {
+        const seen = await client.call('GET', `/api/payment/orders/${orderId}`, { token });
+        if (seen.body?.data?.status !== 'WaitingForDeposit') break;
+        await sleep(200);
+      }
+    }
     // Danal's notification, and its resends.
     for (let i = 0; i <= plan.depositReplays; i++) {
       const deposit = await client.call('POST', '/sandbox/danal/deposit', { body: { transactionId } });
@@ -88,17 +121,37 @@ export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClie
     }
     const cancelKey = keyed();
     const part = plan.partialShare ? { amount: (plan.amount * plan.partialShare) / 4 } : {};
+    const body = { orderID: orderId, ...part, reason: 'chaos' };
+    if (cancelKey) result.keyedCancels.push({ orderId, key: cancelKey, body });
     const cancels = await Promise.all(
-      Array.from({ length: plan.cancelCopies }, () =>
-        client.call('POST', '/api/payment/cancel', { token, key: cancelKey, body: { orderID: orderId, ...part, reason: 'chaos' } }),
-      ),
+      Array.from({ length: plan.cancelCopies }, () => cancelAsking(client, result, token, body, cancelKey, cancelKey ? plan.lostCancelAnswerMs : undefined)),
     );
     noteCancels(result, cancels);
     if (plan.partialShare && plan.cancelRest && result.toldPartiallyCanceled && !result.toldCanceled) {
-      noteCancels(result, [await client.call('POST', '/api/payment/cancel', { token, key: keyed(), body: { orderID: orderId, reason: 'chaos: the rest' } })]);
+      const restKey = keyed();
+      const rest = { orderID: orderId, reason: 'chaos: the rest' };
+      if (restKey) result.keyedCancels.push({ orderId, key: restKey, body: rest });
+      noteCancels(result, [await cancelAsking(client, result, token, rest, restKey)]);
     }
   }
   return result;
+}
+
+/**
+ * A cancel as a patient frontend sends it: with a key, it asks again with the same key and body
+ * while the answer says the cancel is still running or its outcome unknown (a few times, then it
+ * leaves it; the run asks every key once more at the end). `lostAnswerMs`: the first answer is lost.
+ */
+async function cancelAsking(client: ChaosClient, result: FlowResult, token: string, body: Record<string, unknown>, key?: string, lostAnswerMs?: number) {
+  let answer = await client.call('POST', '/api/payment/cancel', { token, key, body, firstAnswerWithinMs: lostAnswerMs });
+  if (lostAnswerMs !== undefined) result.faults.push('cancel:lost_answer');
+  for (let i = 0; key && i < 6 && askAgain(answer); i++) {
+    result.answers.push(answer.status);
+    await sleep(300 + 300 * i);
+    result.cancelRetries += 1;
+    answer = await client.call('POST', '/api/payment/cancel', { token, key, body });
+  }
+  return answer;
 }
 
 function noteCancels(result: FlowResult, cancels: Answer[]) {

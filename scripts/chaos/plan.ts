@@ -28,6 +28,8 @@ export interface FlowPlan {
   confirmCopies: number;
   useIdempotencyKey: boolean;
   deposit: boolean;
+  /** Our clock closes the account before Danal's notification arrives (Danal took the money). */
+  lateDeposit?: 'deadline_passed' | 'expired_by_sweep';
   depositReplays: number;
   handReplayedNotification: boolean;
   cancel: boolean;
@@ -37,6 +39,11 @@ export interface FlowPlan {
   cancelRest: boolean;
   cancelFault?: CancelFault;
   cancelCopies: number;
+  /**
+   * A keyed partial cancel whose answer is lost: the client stops waiting after this many ms
+   * (the request goes on at the server) and asks again with the same key until it hears an outcome.
+   */
+  lostCancelAnswerMs?: number;
 }
 
 export function planFlows(count: number, seed: number, users: number): FlowPlan[] {
@@ -55,6 +62,7 @@ export function planFlows(count: number, seed: number, users: number): FlowPlan[
       confirmCopies: chance(0.2) ? 2 + Math.floor(random() * 2) : 1,
       useIdempotencyKey: chance(0.5),
       deposit: chance(0.8),
+      lateDeposit: virtualAccount && chance(0.3) ? pick(['deadline_passed', 'expired_by_sweep'] as const) : undefined,
       depositReplays: chance(0.3) ? 1 + Math.floor(random() * 2) : 0,
       handReplayedNotification: chance(0.1),
       cancel: chance(0.35),
@@ -62,6 +70,7 @@ export function planFlows(count: number, seed: number, users: number): FlowPlan[
       cancelRest: chance(0.5),
       cancelFault: chance(0.25) ? pick(['latency', 'timeout', 'cutoff', 'error', 'server_error'] as const) : undefined,
       cancelCopies: chance(0.15) ? 2 : 1,
+      lostCancelAnswerMs: chance(0.5) ? 20 + Math.floor(random() * 600) : undefined,
     };
   });
 }
