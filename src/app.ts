@@ -24,6 +24,7 @@ import type { AdminService } from './admin/admin-service.js';
 import { adminRouter } from './http/admin-router.js';
 import { requireAdmin } from './http/require-admin.js';
 import { docsRouter } from './http/docs.js';
+import { jsonBody } from './http/json-body.js';
 import { checkoutPageRouter } from './http/web.js';
 
 export interface AppDeps {
@@ -91,9 +92,11 @@ export function createApp(deps: AppDeps): Express {
     perWindow('payment:user', limits.paymentPerUser, byUser),
     perWindow('payment:address', limits.paymentPerAddress, byAddress),
   );
+  // Bodies are read by the routes that take one, after their guards (address limits, the token):
+  // a request that is refused anyway costs no parsing.
+  const json = jsonBody(BODY_LIMIT);
   app.use('/api/payment/noti', notificationRouter(deps.notifications));
-  app.use('/api', express.json({ limit: BODY_LIMIT }));
-  app.use('/api/auth', limitAuth, requireJsonBody, authRouter(deps.auth, limitLogin));
+  app.use('/api/auth', limitAuth, requireJsonBody, authRouter(deps.auth, limitLogin, json));
   app.use(
     '/api/payment',
     paymentRouter({
@@ -101,6 +104,7 @@ export function createApp(deps: AppDeps): Express {
       cancels: deps.cancels,
       requireAuth: auth,
       requireJsonBody,
+      json,
       limitMoney,
       // A request holds its key as long as it can run: one Danal call and a margin.
       idempotent: idempotencyFor({ db, log, lockMs: config.danal.timeoutMs + 30_000 }),
@@ -109,7 +113,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use('/api/wallet', walletRouter(db, auth));
   const limitAdmin = rateLimit(deps.rateLimitStore, perWindow('admin:address', limits.paymentPerAddress, byAddress));
-  app.use('/api/admin', adminRouter(deps.admin, [limitAdmin, requireAdmin(config.adminApiKeys)]));
+  app.use('/api/admin', adminRouter(deps.admin, [limitAdmin, requireAdmin(config.adminApiKeys)], json));
   if (deps.sandbox) {
     app.use('/sandbox/danal', deps.sandbox);
     // A page to try the whole flow in a browser; only where no real money can move.

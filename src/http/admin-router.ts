@@ -36,7 +36,7 @@ export const settleDepositBody = z.strictObject({
   note: z.string().trim().min(1).max(500).regex(/^[^\u0000-\u001f]*$/, 'must be one line of text').optional().describe('what the operator did or saw'),
 });
 
-export function adminRouter(admin: AdminService, guards: RequestHandler[]): Router {
+export function adminRouter(admin: AdminService, guards: RequestHandler[], json: RequestHandler): Router {
   const router = Router();
   router.use(...guards);
 
@@ -54,7 +54,7 @@ export function adminRouter(admin: AdminService, guards: RequestHandler[]): Rout
   router.get('/stuck', async (_req, res) => {
     res.json({ success: true, data: await admin.stuckOrders() });
   });
-  router.post('/orders/:orderID/reconcile', async (req, res) => {
+  router.post('/orders/:orderID/reconcile', json, async (req, res) => {
     const orderId = parse(orderIdParam, req.params.orderID, 'orderID');
     const body = parse(retryBody, req.body ?? {}); // the body is optional
     res.json({ success: true, data: await admin.retryResolution(orderId, body) });
@@ -63,7 +63,7 @@ export function adminRouter(admin: AdminService, guards: RequestHandler[]): Rout
     const { status } = parse(depositsQuery, req.query, 'query');
     res.json({ success: true, data: await admin.deposits(status) });
   });
-  router.post('/deposits/:depositId/settle', async (req, res) => {
+  router.post('/deposits/:depositId/settle', json, async (req, res) => {
     const depositId = parse(depositIdParam, req.params.depositId, 'depositId');
     const { resolution, note } = parse(settleDepositBody, req.body ?? {});
     res.json({ success: true, data: await admin.settleDeposit(depositId, resolution, note) });

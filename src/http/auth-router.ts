@@ -9,13 +9,13 @@ export const credentials = z.strictObject({
 });
 
 /** `limitLogin` counts login attempts per account, on top of the per-address limit of all auth routes. */
-export function authRouter(auth: AuthService, limitLogin: RequestHandler): Router {
+export function authRouter(auth: AuthService, limitLogin: RequestHandler, json: RequestHandler): Router {
   const router = Router();
-  router.post('/register', async (req, res) => {
+  router.post('/register', json, async (req, res) => {
     const { email, password } = parseBody(credentials, req);
     res.status(201).json({ success: true, data: await auth.register(email, password), message: 'Registered' });
   });
-  router.post('/login', limitLogin, async (req, res) => {
+  router.post('/login', json, limitLogin, async (req, res) => {
     const { email, password } = parseBody(credentials, req);
     res.json({ success: true, data: await auth.login(email, password) });
   });

@@ -3,11 +3,13 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
+import { MAX_JSON_DEPTH } from './json-body.js';
 
 /** Errors raised by Express's body parser, by their `type`. */
 const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'entity.parse.failed': [400, 'MALFORMED_JSON', 'The request body is not valid JSON'],
   'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  'entity.too.deep': [400, 'JSON_TOO_DEEP', `The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`],
   'encoding.unsupported': [415, 'UNSUPPORTED_ENCODING', 'The request body encoding is not supported'],
   'charset.unsupported': [415, 'UNSUPPORTED_CHARSET', 'The request body charset is not supported; use UTF-8'],
   'request.aborted': [400, 'REQUEST_ABORTED', 'The request body was not received completely'],

@@ -3,10 +3,13 @@
 // notification, even one we cannot parse, is stored as it arrived.
 import express, { Router } from 'express';
 import type { DepositNotificationService } from '../payments/deposit-notification-service.js';
+import { exceedsJsonDepth } from './json-body.js';
 
 /** JSON as in the seed collection, or a form post: Danal does not publish which it sends. */
 function decode(raw: string, contentType: string | undefined): unknown {
   if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  // Too deep to walk safely (storing it as jsonb recurses per level): kept as text, like unreadable JSON.
+  if (exceedsJsonDepth(raw)) return { unparsed: raw.slice(0, 4096) };
   try {
     return JSON.parse(raw);
   } catch {

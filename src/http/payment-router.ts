@@ -41,6 +41,8 @@ export interface PaymentRouterDeps {
   cancels: CancelService;
   requireAuth: RequestHandler;
   requireJsonBody: RequestHandler;
+  /** Reads a JSON body (src/http/json-body.ts); run after the guards. */
+  json: RequestHandler;
   /** Rate limits of the money endpoints (per user and per address). */
   limitMoney: RequestHandler;
   /** The Idempotency-Key handling of one route (src/http/idempotency.ts). */
@@ -57,16 +59,16 @@ export function paymentRouter(deps: PaymentRouterDeps): Router {
   router.get('/config', (_req, res) => {
     res.json({ success: true, data: deps.clientConfig });
   });
-  router.post('/order', deps.limitMoney, deps.idempotent('POST /api/payment/order'), async (req, res) => {
+  router.post('/order', deps.limitMoney, deps.json, deps.idempotent('POST /api/payment/order'), async (req, res) => {
     const body = parseBody(createOrderBody, req);
     res.status(201).json({ success: true, data: await payments.createOrder(req.userId!, body, req.idempotency), message: 'Order created' });
   });
-  router.post('/confirm', deps.limitMoney, deps.idempotent('POST /api/payment/confirm'), async (req, res) => {
+  router.post('/confirm', deps.limitMoney, deps.json, deps.idempotent('POST /api/payment/confirm'), async (req, res) => {
     const result = await payments.confirm(req.userId!, parseBody(confirmBody, req));
     const message = result.status === 'Paid' ? '충전이 완료되었습니다.' : 'Virtual account issued; the points are credited when the deposit arrives';
     res.json({ success: true, data: result, message });
   });
-  router.post('/cancel', deps.limitMoney, deps.idempotent('POST /api/payment/cancel'), async (req, res) => {
+  router.post('/cancel', deps.limitMoney, deps.json, deps.idempotent('POST /api/payment/cancel'), async (req, res) => {
     const canceled = await deps.cancels.cancel(req.userId!, parseBody(cancelBody, req), req.idempotency);
     res.json({ success: true, data: canceled, message: canceled.status === 'Canceled' ? 'Payment canceled' : 'Part of the payment canceled' });
   });

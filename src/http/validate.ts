@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { AppError } from '../lib/errors.js';
+import { AppError, type ErrorDetail } from '../lib/errors.js';
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   return path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), input);
@@ -15,14 +15,26 @@ function describe(issue: z.core.$ZodIssue, input: unknown): { field: string; mes
   return [{ field, message: issue.message }];
 }
 
-/** Parses with the route's schema; a failure is a 400 naming every bad field. */
+/**
+ * A body of thousands of unknown keys must not become an answer of thousands of
+ * details (and a stored Idempotency-Key answer as large): the first ones, then a count.
+ */
+export const MAX_DETAILS = 20;
+
+function capped(details: ErrorDetail[]): ErrorDetail[] {
+  if (details.length <= MAX_DETAILS) return details;
+  const more = details.length - MAX_DETAILS;
+  return [...details.slice(0, MAX_DETAILS), { field: '(more)', message: `${more} more problems not listed` }];
+}
+
+/** Parses with the route's schema; a failure is a 400 naming the bad fields (the first MAX_DETAILS). */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.infer<S> {
   if (what === 'body' && (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value))) {
     throw new AppError(400, 'VALIDATION_FAILED', 'The request body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const details = result.error.issues.flatMap((issue) => describe(issue, value));
+  const details = capped(result.error.issues.flatMap((issue) => describe(issue, value)));
   const summary = details.map((d) => `${d.field} ${d.message}`).join('; ');
   throw new AppError(400, 'VALIDATION_FAILED', `Invalid ${what}: ${summary}`, details);
 }

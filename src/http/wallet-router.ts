@@ -6,7 +6,9 @@ import { decodeCursor, encodeCursor } from '../lib/cursor.js';
 import { pageCursor, pageLimit, parse } from './validate.js';
 
 export const ledgerQuery = z.strictObject({ limit: pageLimit, cursor: pageCursor });
-const LEDGER_CURSOR = z.strictObject({ id: z.string().regex(/^\d{1,19}$/) });
+// A ledger id is a PostgreSQL bigint: a larger number is no position of ours.
+const MAX_BIGINT = 9223372036854775807n;
+const LEDGER_CURSOR = z.strictObject({ id: z.string().regex(/^\d{1,19}$/).refine((id) => BigInt(id) <= MAX_BIGINT) });
 
 export function walletRouter(db: Db, requireAuth: RequestHandler): Router {
   const router = Router();

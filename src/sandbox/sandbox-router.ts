@@ -10,6 +10,7 @@ import { DANAL_METHODS } from '../danal/danal-gateway.js';
 import { formatDanalDateTime, parseDanalDateTime } from '../danal/danal-http-client.js';
 import type { SandboxFault, SandboxStore, SandboxTransaction } from './sandbox-store.js';
 import { checkoutPage, resultPage } from './sandbox-pages.js';
+import { jsonBody } from '../http/json-body.js';
 
 export interface SandboxOptions {
   store: SandboxStore;
@@ -78,7 +79,7 @@ export function sandboxRouter(options: SandboxOptions): Router {
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'self'");
     next();
   });
-  router.use(express.json({ limit: '16kb' }));
+  router.use(jsonBody('16kb'));
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
 
   function authenticated(req: Request): boolean {

@@ -53,6 +53,8 @@ async function neverBreaks(send: Send, bodies: fc.Arbitrary<unknown>) {
       const before = await moneySnapshot();
       const res = await send(body);
       expect(res.status, res.text).toBeLessThan(500);
+      // However many problems a body has, the answer names a bounded number of them.
+      expect(res.text.length, 'answer size').toBeLessThan(8_192);
       expect(res.text).not.toMatch(/\bat \S+ \(|\.ts:\d+|node_modules|TypeError|ReferenceError/);
       // No secret in an error body either: the user's token, the Danal secret key.
       for (const secret of [user.token, SANDBOX_SECRET_KEY]) expect(res.text).not.toContain(secret);
@@ -78,8 +80,14 @@ const nasty = fc.oneof(
  * would throw on the null-prototype objects fast-check sometimes makes (1 in ~3,000).
  */
 const asPathText = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+/** JSON text nested up to 10,000 levels (sent as it is): past 32 it must be a 400 before anything walks it. */
+const deepNesting = fc
+  .tuple(fc.integer({ min: 1, max: 10_000 }), fc.constantFrom(['[', ']'], ['{"a":', '}'], ['[{"b":', '}]']))
+  .map(([depth, [open, close]]) => `${open!.repeat(depth)}${open === '[' ? '' : '1'}${close!.repeat(depth)}`);
+/** Up to 2,500 unknown fields in one body (as many as fit in 16 kB): the details list stays short. */
+const manyKeys = fc.integer({ min: 21, max: 2_500 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [i.toString(36), 0])));
 const objectWith = (keys: Record<string, fc.Arbitrary<unknown>>) =>
-  fc.oneof(fc.record(keys, { requiredKeys: [] }), fc.dictionary(fc.string(), nasty), fc.jsonValue());
+  fc.oneof(fc.record(keys, { requiredKeys: [] }), fc.dictionary(fc.string(), nasty), fc.jsonValue(), deepNesting, manyKeys);
 
 const post = (path: string, auth = true) =>
   (body: unknown) => {
@@ -145,6 +153,27 @@ describe('generated bodies never break an endpoint', () => {
       (id) => t.api.get(`/api/payment/orders/${encodeURIComponent(id as string)}`).set(bearer(user)).then((r) => r),
       // Only what a client can put in a URL: a lone surrogate cannot be percent-encoded.
       fc.oneof(fc.string(), nasty.map(asPathText)).filter((id) => !/[\uD800-\uDFFF]/.test(id)),
+    ));
+
+  it('GET /api/wallet/ledger?cursor=', () =>
+    neverBreaks(
+      (cursor) => t.api.get(`/api/wallet/ledger?cursor=${encodeURIComponent(String(cursor))}`).set(bearer(user)).then((r) => r),
+      fc.oneof(
+        // Ledger ids around and past PostgreSQL's bigint, as the API encodes its cursors.
+        fc.bigInt({ min: 0n, max: 10n ** 20n }).map((id) => Buffer.from(JSON.stringify({ id: String(id) })).toString('base64url')),
+        fc.constantFrom('9223372036854775807', '9223372036854775808', '99999999999999999999', '-1', '1e3').map((id) => Buffer.from(JSON.stringify({ id })).toString('base64url')),
+        nasty.map((v) => Buffer.from(JSON.stringify({ id: v }) ?? '').toString('base64url')),
+        fc.string({ maxLength: 600 }),
+      ),
+    ));
+
+  it('deeply nested bodies (up to the 16 kB limit) with an Idempotency-Key are refused with 400 JSON_TOO_DEEP past 32 levels', () =>
+    fc.assert(
+      fc.asyncProperty(fc.integer({ min: 33, max: 8_000 }), fc.constantFrom('/api/payment/order', '/api/payment/confirm', '/api/payment/cancel'), async (depth, path) => {
+        const res = await t.api.post(path).set(bearer(user)).set('Idempotency-Key', `deep-${depth}-${path}`).set('Content-Type', 'application/json').send('['.repeat(depth) + ']'.repeat(depth));
+        expect([res.status, res.body.error?.code]).toEqual([400, 'JSON_TOO_DEEP']);
+      }),
+      { numRuns: 20 },
     ));
 
   it('an Idempotency-Key of any printable shape', () =>
