@@ -31,6 +31,11 @@ const envSchema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     PUBLIC_BASE_URL: url.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // What a reverse proxy would allow a client: slow or idle sockets are closed, not held.
+    HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(500),
 
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     DATABASE_POOL_SIZE: int(1, 200).default(10),
@@ -115,6 +120,9 @@ const envSchema = z
     BENCH_ALLOW_SANDBOX: z.enum(['1']).optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)' });
+    }
     if (env.ORDER_MIN_AMOUNT > env.ORDER_MAX_AMOUNT) {
       ctx.addIssue({ code: 'custom', path: ['ORDER_MIN_AMOUNT'], message: 'must not exceed ORDER_MAX_AMOUNT' });
     }
@@ -182,6 +190,8 @@ export interface Config {
   /** Set when PUBLIC_BASE_URL is given; otherwise derived from the listening port. */
   publicBaseUrl?: string;
   logLevel: Env['LOG_LEVEL'];
+  /** The HTTP server's limits on slow and idle clients, and on open connections. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
   database: { url?: string; poolSize: number; embeddedDir: string; embeddedPort: number };
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
   danal: {
@@ -274,6 +284,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/$/, ''),
     logLevel: env.LOG_LEVEL,
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: env.HTTP_MAX_CONNECTIONS,
+    },
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,

@@ -98,8 +98,20 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     jobsHealthy: config.jobs.enabled ? () => jobs?.healthy() ?? false : undefined,
   });
 
-  const server = http.createServer(app);
-  server.keepAliveTimeout = 5_000;
+  const limits = config.http;
+  const server = http.createServer(
+    {
+      // A request whose headers, or whole body, take longer is answered 408 and its socket closed.
+      // Node checks these every connectionsCheckingInterval, so that bounds how late the 408 can be.
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    app,
+  );
+  // Past the cap a new connection is closed at once, so descriptors stay for the ones we serve.
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
