@@ -114,6 +114,7 @@ function serviceEnvironment(port: number, databaseUrl: string, danalApiBase: str
     ...(danalApiBase && { DANAL_API_BASE: danalApiBase }),
     // The load comes from one address and a few users, far past any real user's rate.
     RATE_LIMIT_AUTH_PER_ADDRESS: '10000000',
+    RATE_LIMIT_LOGIN_PER_EMAIL_AND_ADDRESS: '10000000',
     RATE_LIMIT_LOGIN_PER_EMAIL: '10000000',
     RATE_LIMIT_PAYMENT_PER_USER: '10000000',
     RATE_LIMIT_PAYMENT_PER_ADDRESS: '10000000',

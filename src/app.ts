@@ -18,7 +18,7 @@ import { walletRouter } from './http/wallet-router.js';
 import { notificationRouter } from './http/notification-router.js';
 import { idempotencyFor } from './http/idempotency.js';
 import { cors } from './http/cors.js';
-import { byAddress, byLoginEmail, byUser, rateLimit } from './http/rate-limit.js';
+import { byAddress, byLoginEmail, byLoginEmailAndAddress, byUser, rateLimit } from './http/rate-limit.js';
 import type { RateLimitStore } from './rate-limit/rate-limit-store.js';
 import type { AdminService } from './admin/admin-service.js';
 import { adminRouter } from './http/admin-router.js';
@@ -86,7 +86,11 @@ export function createApp(deps: AppDeps): Express {
   const limits = config.rateLimits;
   const perWindow = (name: string, limit: number, keyOf: Parameters<typeof rateLimit>[1]['keyOf']) => ({ name, limit, keyOf, windowMs: limits.windowMs });
   const limitAuth = rateLimit(deps.rateLimitStore, perWindow('auth:address', limits.authPerAddress, byAddress));
-  const limitLogin = rateLimit(deps.rateLimitStore, perWindow('login:email', limits.loginPerEmail, byLoginEmail));
+  const limitLogin = rateLimit(
+    deps.rateLimitStore,
+    perWindow('login:email+address', limits.loginPerEmailAndAddress, byLoginEmailAndAddress),
+    perWindow('login:email', limits.loginPerEmail, byLoginEmail),
+  );
   const limitMoney = rateLimit(
     deps.rateLimitStore,
     perWindow('payment:user', limits.paymentPerUser, byUser),

@@ -94,7 +94,10 @@ const envSchema = z
     REDIS_KEY_PREFIX: z.string().min(1).max(64).default('dpot-pay:'),
     RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
     RATE_LIMIT_AUTH_PER_ADDRESS: int(1, 10_000_000).default(30),
-    RATE_LIMIT_LOGIN_PER_EMAIL: int(1, 10_000_000).default(10),
+    // OWASP's pattern: tight per (account, address), so that a stranger's guesses lock out only the
+    // stranger; loose per account, so that guessing spread over many addresses is still slowed.
+    RATE_LIMIT_LOGIN_PER_EMAIL_AND_ADDRESS: int(1, 10_000_000).default(10),
+    RATE_LIMIT_LOGIN_PER_EMAIL: int(1, 10_000_000).default(100),
     RATE_LIMIT_PAYMENT_PER_USER: int(1, 10_000_000).default(60),
     RATE_LIMIT_PAYMENT_PER_ADDRESS: int(1, 10_000_000).default(600),
     ADMIN_API_KEYS: z
@@ -246,6 +249,7 @@ export interface Config {
     redisKeyPrefix: string;
     windowMs: number;
     authPerAddress: number;
+    loginPerEmailAndAddress: number;
     loginPerEmail: number;
     paymentPerUser: number;
     paymentPerAddress: number;
@@ -351,6 +355,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       redisKeyPrefix: env.REDIS_KEY_PREFIX,
       windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000,
       authPerAddress: env.RATE_LIMIT_AUTH_PER_ADDRESS,
+      loginPerEmailAndAddress: env.RATE_LIMIT_LOGIN_PER_EMAIL_AND_ADDRESS,
       loginPerEmail: env.RATE_LIMIT_LOGIN_PER_EMAIL,
       paymentPerUser: env.RATE_LIMIT_PAYMENT_PER_USER,
       paymentPerAddress: env.RATE_LIMIT_PAYMENT_PER_ADDRESS,

@@ -16,6 +16,7 @@ import { checkedAgent } from './openapi-conformance.js';
 /** Tests register and pay far faster than any user; only the rate-limit tests set real limits. */
 export const UNLIMITED = {
   RATE_LIMIT_AUTH_PER_ADDRESS: '1000000',
+  RATE_LIMIT_LOGIN_PER_EMAIL_AND_ADDRESS: '1000000',
   RATE_LIMIT_LOGIN_PER_EMAIL: '1000000',
   RATE_LIMIT_PAYMENT_PER_USER: '1000000',
   RATE_LIMIT_PAYMENT_PER_ADDRESS: '1000000',

@@ -14,6 +14,11 @@ export interface RateLimitRule {
   keyOf: (req: Request) => string | undefined;
 }
 
+/**
+ * Rules are applied in order, and a request refused by one is not counted by
+ * the ones after it: a stranger refused by a tight per-(account, address) rule
+ * adds nothing to the account's looser total, so cannot exhaust it alone.
+ */
 export function rateLimit(store: RateLimitStore, ...rules: RateLimitRule[]): RequestHandler {
   return async (req, res, next) => {
     for (const rule of rules) {
@@ -35,4 +40,9 @@ export const byUser = (req: Request) => req.userId;
 export const byLoginEmail = (req: Request) => {
   const email = (req.body as { email?: unknown } | undefined)?.email;
   return typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : undefined;
+};
+/** Login attempts per account from one address. */
+export const byLoginEmailAndAddress = (req: Request) => {
+  const email = byLoginEmail(req);
+  return email === undefined ? undefined : `${email}|${byAddress(req)}`;
 };

@@ -2,12 +2,14 @@
 // logged in to, per user; 429 with Retry-After; shared through Redis by every
 // process when REDIS_URL is set (the machines run Redis on 127.0.0.1:6379).
 import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newUser, startTestServer, type TestServer } from '../helpers.js';
 
 const LIMITS = {
   RATE_LIMIT_AUTH_PER_ADDRESS: '8',
-  RATE_LIMIT_LOGIN_PER_EMAIL: '3',
+  RATE_LIMIT_LOGIN_PER_EMAIL_AND_ADDRESS: '3',
+  RATE_LIMIT_LOGIN_PER_EMAIL: '10',
   RATE_LIMIT_PAYMENT_PER_USER: '4',
   RATE_LIMIT_PAYMENT_PER_ADDRESS: '1000',
 };
@@ -63,9 +65,60 @@ describe('rate limits, in memory', () => {
   });
 });
 
+/** A login sent from `address` (any of 127.0.0.0/8 reaches a server on 127.0.0.1). */
+function loginFrom(t: TestServer, address: string, email: string, password: string): Promise<number> {
+  const body = JSON.stringify({ email, password });
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${t.url}/api/auth/login`, { method: 'POST', localAddress: address, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('login limits per account and address', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    // The per-address limit of all auth routes out of the way: these tests are about the account's limits.
+    t = await startTestServer({ ...LIMITS, RATE_LIMIT_AUTH_PER_ADDRESS: '1000' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a stranger guessing from one address cannot lock out the user logging in from another', async () => {
+    const email = `target-${randomUUID()}@example.com`;
+    await t.api.post('/api/auth/register').send({ email, password: 'right-password' }).expect(201);
+    const stranger: number[] = [];
+    for (let i = 0; i < 30; i++) stranger.push(await loginFrom(t, '127.0.0.2', email, `wrong-guess-${i}`));
+    // Three guesses, then that address is refused for this account.
+    expect(stranger.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(new Set(stranger.slice(3))).toEqual(new Set([429]));
+    expect(await loginFrom(t, '127.0.0.2', email, 'right-password')).toBe(429);
+    // The user, from their own address, is not locked out.
+    expect(await loginFrom(t, '127.0.0.1', email, 'right-password')).toBe(200);
+    expect(await loginFrom(t, '127.0.0.3', email, 'right-password')).toBe(200);
+  });
+
+  it('still slows guessing spread over many addresses: the account as a whole has a looser limit', async () => {
+    const email = `spread-${randomUUID()}@example.com`;
+    await t.api.post('/api/auth/register').send({ email, password: 'right-password' }).expect(201);
+    const statuses: number[] = [];
+    // Three guesses from each of four addresses: twelve, past the account's limit of ten.
+    for (const address of ['127.0.1.1', '127.0.1.2', '127.0.1.3', '127.0.1.4']) {
+      for (let i = 0; i < 3; i++) statuses.push(await loginFrom(t, address, email, `wrong-guess-${address}-${i}`));
+    }
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    expect(await loginFrom(t, '127.0.1.5', email, 'right-password')).toBe(429);
+  });
+});
+
 describe('rate limits shared through Redis', () => {
   it('counts the requests of two server processes together', async () => {
-    const env = { ...LIMITS, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `dpot-test-${randomBytes(4).toString('hex')}:` };
+    const env = { ...LIMITS, RATE_LIMIT_LOGIN_PER_EMAIL: '3', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `dpot-test-${randomBytes(4).toString('hex')}:` };
     const [a, b] = [await startTestServer(env), await startTestServer(env)];
     try {
       const email = `shared-${randomUUID()}@example.com`;
@@ -82,7 +135,7 @@ describe('rate limits shared through Redis', () => {
   });
 
   it('keeps serving, counting in memory, when Redis cannot be reached', async () => {
-    const s = await startTestServer({ ...LIMITS, REDIS_URL: 'redis://127.0.0.1:1' });
+    const s = await startTestServer({ ...LIMITS, RATE_LIMIT_LOGIN_PER_EMAIL: '3', REDIS_URL: 'redis://127.0.0.1:1' });
     try {
       const email = `no-redis-${randomUUID()}@example.com`;
       await s.api.post('/api/auth/register').send({ email, password: 'right-password' }).expect(201);
