@@ -16,10 +16,33 @@ export const STALE_MARGIN_MS = 30_000;
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalText = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/ });
-const ipList = z
+const commaList = z.string().transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean));
+const addressOrCidr = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'each entry must be an IP address or a CIDR such as 150.242.132.0/24' });
+const ipList = commaList.pipe(z.array(addressOrCidr).min(1));
+
+// Express's names for address ranges (proxy-addr): 127.0.0.0/8 and ::1; 169.254.0.0/16 and fe80::/10;
+// 10/8, 172.16/12, 192.168/16 and fc00::/7.
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+const trustProxyList = z
   .string()
-  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
-  .pipe(z.array(z.union([z.ipv4(), z.ipv6()])).min(1));
+  .trim()
+  .superRefine((value, ctx) => {
+    if (value === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          '"true" trusts every address, so any client can choose the address the deposit check sees with X-Forwarded-For; name your proxies\' addresses or CIDRs instead (or loopback, linklocal, uniquelocal)',
+      });
+    } else if (/^\d+$/.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'a hop count trusts whatever X-Forwarded-For a client that reaches this port directly sends, so it can choose the address the deposit check sees; name your proxies\' addresses or CIDRs instead (or loopback, linklocal, uniquelocal)',
+      });
+    }
+  })
+  .pipe(commaList)
+  .pipe(z.array(z.union([z.enum(PROXY_RANGE_NAMES), addressOrCidr], { error: 'each entry must be a proxy address, a CIDR, or loopback, linklocal or uniquelocal' })));
 
 /** scheme://host[:port], nothing after it (a trailing slash is tolerated). */
 const isOrigin = (value: string) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, '');
@@ -112,7 +135,7 @@ const envSchema = z
       .default([]),
 
     NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
-    TRUST_PROXY: z.string().trim().min(1).optional(),
+    TRUST_PROXY: trustProxyList.optional(),
     // Crash tests only (NODE_ENV=test): the process SIGKILLs itself at these points.
     TEST_CRASH_AT: z
       .string()
@@ -232,7 +255,8 @@ export interface Config {
     /** Idempotency keys older than this are purged by the sweep (at least 24 hours). */
     idempotencyTtlHours: number;
   };
-  trustProxy?: string | number | boolean;
+  /** The proxies whose X-Forwarded-For is believed: addresses, CIDRs or Express's range names. */
+  trustProxy?: string[];
   /** Outgoing PAYMENT_STATUS_CHANGED events (src/webhooks/). */
   webhooks: {
     urls: string[];
@@ -264,16 +288,9 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
-  if (value === undefined || value === 'false') return undefined;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value; // addresses, CIDRs or Express names such as "loopback"
-}
-
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  // Empty strings in an env file mean "not set".
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  // Empty strings in an env file mean "not set"; so does TRUST_PROXY=false (Express's own default).
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([k, v]) => v !== undefined && v !== '' && !(k === 'TRUST_PROXY' && v.trim() === 'false')));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${String(i.path[0] ?? '(env)')}: ${i.message}`);
@@ -340,7 +357,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
       idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     },
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy: env.TRUST_PROXY,
     webhooks: {
       urls: env.WEBHOOK_URLS,
       secrets: env.WEBHOOK_SECRETS,

@@ -12,6 +12,7 @@ import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { storable } from '../lib/storable-json.js';
+import { AddressList, normalizeIp } from '../lib/address-list.js';
 
 // Danal does not publish this contract (danal-api.md section 9); the fields
 // are the seed collection's. Unknown extra fields are kept, not refused, so a
@@ -37,16 +38,13 @@ export interface DepositNotificationDeps {
   now?: () => Date;
 }
 
-/** Express reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d. */
 /** The order's deposit was credited already: a repeat is answered SUCCESS and credits nothing. */
 const CREDITED = new Set(['Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown', 'Canceled']);
-
-export const normalizeIp = (ip: string) => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
 
 export function createDepositNotificationService(deps: DepositNotificationDeps) {
   const { db, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const allowed = new Set(deps.allowedIps.map(normalizeIp));
+  const allowed = new AddressList(deps.allowedIps);
 
   async function record(tx: Db | Tx, sourceIp: string, body: unknown, orderId: string | undefined, outcome: NotificationOutcome, reason: string) {
     return tx.depositNotification.create({

@@ -142,6 +142,21 @@ describe('virtual account', () => {
     }
   });
 
+  it('accepts a notification from inside a NOTI_ALLOWED_IPS range and refuses one from outside it', async () => {
+    const ranged = await startTestServer({ TRUST_PROXY: '127.0.0.1', NOTI_ALLOWED_IPS: '203.0.113.0/24' });
+    try {
+      const user = await newUser(ranged);
+      const { order, transactionId } = await issuedAccount(ranged, user);
+      const body = { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '30000' };
+      await notify(ranged, body, { 'X-Forwarded-For': '203.0.114.1' }).expect(403);
+      expect((await walletOf(ranged, user)).balance).toBe(0);
+      await notify(ranged, body, { 'X-Forwarded-For': '203.0.113.200' }).expect(200, { code: 'SUCCESS' });
+      expect((await walletOf(ranged, user)).balance).toBe(30_000);
+    } finally {
+      await ranged.close();
+    }
+  });
+
   it('credits a deposit Danal took after our deadline (test/e2e/deposits.test.ts has the rest)', async () => {
     const user = await newUser(t);
     const { order, transactionId } = await issuedAccount(t, user);

@@ -97,4 +97,27 @@ describe('config', () => {
     expect(loadConfig({ WEBHOOK_URLS: 'https://merchant.example/hooks', WEBHOOK_SECRETS: secret }).webhooks).toMatchObject({ urls: ['https://merchant.example/hooks'], secrets: [secret] });
     expect(() => loadConfig({ WEBHOOK_SECRETS: [secret, secret, secret].join(',') })).toThrow(/at most two/);
   });
+
+  it.each([
+    ['true', /TRUST_PROXY: "true" trusts every address.*X-Forwarded-For.*addresses or CIDRs/],
+    ['1', /TRUST_PROXY: a hop count trusts whatever X-Forwarded-For.*addresses or CIDRs/],
+    ['2', /TRUST_PROXY: a hop count/],
+    ['everything', /TRUST_PROXY: each entry must be a proxy address, a CIDR, or loopback, linklocal or uniquelocal/],
+    ['10.0.0.0/33', /TRUST_PROXY/],
+  ])('refuses TRUST_PROXY=%s, saying why', (value, message) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(message);
+  });
+
+  it("accepts the proxies' addresses, CIDRs and Express's range names in TRUST_PROXY", () => {
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toEqual(['loopback']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, linklocal,uniquelocal' }).trustProxy).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.7,10.1.0.0/16,fd00::/8,2001:db8::1' }).trustProxy).toEqual(['10.0.0.7', '10.1.0.0/16', 'fd00::/8', '2001:db8::1']);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBeUndefined();
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+  });
+
+  it('accepts CIDRs in NOTI_ALLOWED_IPS', () => {
+    expect(loadConfig({ ...LIVE, NOTI_ALLOWED_IPS: '150.242.132.0/24, 2001:db8::/32,203.0.113.9' }).notifications.allowedIps).toEqual(['150.242.132.0/24', '2001:db8::/32', '203.0.113.9']);
+    expect(() => loadConfig({ NOTI_ALLOWED_IPS: '150.242.132.0/40' })).toThrow(/NOTI_ALLOWED_IPS/);
+  });
 });
