@@ -16,6 +16,7 @@ import { authRouter } from './http/auth-router.js';
 import { paymentRouter } from './http/payment-router.js';
 import { walletRouter } from './http/wallet-router.js';
 import { notificationRouter } from './http/notification-router.js';
+import { notificationGate } from './http/notification-gate.js';
 import { idempotencyFor } from './http/idempotency.js';
 import { cors } from './http/cors.js';
 import { byAddress, byLoginEmail, byLoginEmailAndAddress, byUser, rateLimit } from './http/rate-limit.js';
@@ -99,7 +100,15 @@ export function createApp(deps: AppDeps): Express {
   // Bodies are read by the routes that take one, after their guards (address limits, the token):
   // a request that is refused anyway costs no parsing.
   const json = jsonBody(BODY_LIMIT);
-  app.use('/api/payment/noti', notificationRouter(deps.notifications));
+  const notificationGateway = notificationGate({
+    db,
+    log,
+    allowedIps: config.notifications.allowedIps,
+    rateLimitStore: deps.rateLimitStore,
+    refusedPerAddress: limits.notiRefusedPerAddress,
+    windowMs: limits.windowMs,
+  });
+  app.use('/api/payment/noti', notificationRouter(deps.notifications, notificationGateway));
   app.use('/api/auth', limitAuth, requireJsonBody, authRouter(deps.auth, limitLogin, json));
   app.use(
     '/api/payment',

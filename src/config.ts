@@ -123,6 +123,7 @@ const envSchema = z
     RATE_LIMIT_LOGIN_PER_EMAIL: int(1, 10_000_000).default(100),
     RATE_LIMIT_PAYMENT_PER_USER: int(1, 10_000_000).default(60),
     RATE_LIMIT_PAYMENT_PER_ADDRESS: int(1, 10_000_000).default(600),
+    RATE_LIMIT_NOTI_REFUSED_PER_ADDRESS: int(1, 10_000_000).default(10),
     ADMIN_API_KEYS: z
       .string()
       .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
@@ -277,6 +278,8 @@ export interface Config {
     loginPerEmail: number;
     paymentPerUser: number;
     paymentPerAddress: number;
+    /** Deposit notifications from one address NOTI_ALLOWED_IPS refuses that are answered and traced; past it, 429. */
+    notiRefusedPerAddress: number;
   };
   /** Operators' API keys for /api/admin; empty = the admin API is closed. */
   adminApiKeys: string[];
@@ -376,6 +379,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginPerEmail: env.RATE_LIMIT_LOGIN_PER_EMAIL,
       paymentPerUser: env.RATE_LIMIT_PAYMENT_PER_USER,
       paymentPerAddress: env.RATE_LIMIT_PAYMENT_PER_ADDRESS,
+      notiRefusedPerAddress: env.RATE_LIMIT_NOTI_REFUSED_PER_ADDRESS,
     },
     adminApiKeys: env.ADMIN_API_KEYS,
     corsOrigins: env.CORS_ORIGINS.map((o) => o.replace(/\/$/, '')),

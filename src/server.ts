@@ -19,6 +19,7 @@ import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { secretKey } from './webhooks/signature.js';
 import { startJobEngine, type JobEngine } from './jobs/job-engine.js';
 import { purgeExpiredKeys } from './idempotency/idempotency-store.js';
+import { purgeOldRefusals } from './payments/refused-notifications.js';
 import { armCrashPoints } from './lib/crash-points.js';
 import { MemoryRateLimitStore, RedisRateLimitStore } from './rate-limit/rate-limit-store.js';
 
@@ -75,6 +76,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
   async function housekeeping(): Promise<SweepReport> {
     const report = await reconciler.sweep();
     await purgeExpiredKeys(db, config.jobs.idempotencyTtlHours);
+    await purgeOldRefusals(db);
     return report;
   }
   const webhooks = createWebhookDispatcher({ db, log, settings: { ...config.webhooks, keys: config.webhooks.secrets.map(secretKey) } });
@@ -90,7 +92,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     auth: createAuthService({ db, jwt: config.jwt, log }),
     payments,
     cancels: createCancelService({ db, danal, log, smallestPartialCancel: config.orders.amountUnit }),
-    notifications: createDepositNotificationService({ db, allowedIps: config.notifications.allowedIps, log }),
+    notifications: createDepositNotificationService({ db, log }),
     sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
     isAccepting: () => accepting,
     rateLimitStore,

@@ -1,5 +1,6 @@
 // Starting a real server on a real PostgreSQL, and the steps of the flow as a
 // client (or Danal's buyer window) would take them.
+import http from 'node:http';
 import { Writable } from 'node:stream';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -20,6 +21,7 @@ export const UNLIMITED = {
   RATE_LIMIT_LOGIN_PER_EMAIL: '1000000',
   RATE_LIMIT_PAYMENT_PER_USER: '1000000',
   RATE_LIMIT_PAYMENT_PER_ADDRESS: '1000000',
+  RATE_LIMIT_NOTI_REFUSED_PER_ADDRESS: '1000000',
 };
 
 // What must never appear in a log line: fixed secrets, and every password and
@@ -252,4 +254,43 @@ export async function orderOf(t: TestServer, user: User, orderID: string) {
 export async function eventsOf(t: TestServer, orderId: string): Promise<string[]> {
   const rows = await t.db.orderEvent.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
   return rows.map((r) => r.type);
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  /** The answer as JSON, or undefined when it is not. */
+  body: any;
+}
+
+/**
+ * A POST of `body` (JSON unless a string) sent from the local address `from`:
+ * all of 127.0.0.0/8 is loopback, so a test can play a client at another
+ * address (127.0.0.2…) without a second machine.
+ */
+export function postFrom(url: string, from: string, body: unknown, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', localAddress: from, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers } },
+      (res) => {
+        let answer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (answer += chunk));
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(answer);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, text: answer, body: json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
 }

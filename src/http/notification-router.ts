@@ -1,9 +1,12 @@
 // Danal's servers post virtual-account deposits here: no JWT; the source
-// address is checked instead. The body is read as raw text so that every
-// notification, even one we cannot parse, is stored as it arrived.
-import express, { Router } from 'express';
+// address is checked instead, by the gate, before the body is read
+// (src/http/notification-gate.ts). From an allowed address the body is read
+// as raw text so that every notification, even one we cannot parse, is
+// stored as it arrived.
+import express, { Router, type RequestHandler } from 'express';
 import type { DepositNotificationService } from '../payments/deposit-notification-service.js';
 import { exceedsJsonDepth } from './json-body.js';
+import { NOTIFICATION_BODY_LIMIT_BYTES } from './notification-gate.js';
 
 /** JSON as in the seed collection, or a form post: Danal does not publish which it sends. */
 function decode(raw: string, contentType: string | undefined): unknown {
@@ -17,9 +20,9 @@ function decode(raw: string, contentType: string | undefined): unknown {
   }
 }
 
-export function notificationRouter(notifications: DepositNotificationService): Router {
+export function notificationRouter(notifications: DepositNotificationService, gate: RequestHandler): Router {
   const router = Router();
-  router.post('/vaccount', express.text({ type: () => true, limit: '8kb' }), async (req, res) => {
+  router.post('/vaccount', gate, express.text({ type: () => true, limit: NOTIFICATION_BODY_LIMIT_BYTES }), async (req, res) => {
     const raw = typeof req.body === 'string' ? req.body : '';
     const reply = await notifications.handle(req.ip ?? '', decode(raw, req.get('content-type')));
     res.status(reply.httpStatus).json(reply.body);

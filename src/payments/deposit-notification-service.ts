@@ -2,7 +2,8 @@
 // status change and the ledger row are one transaction, and a replay finds the
 // order Paid and answers SUCCESS without crediting again. A deposit that
 // cannot be credited is never dropped: it is held for an operator. Every
-// notification is stored as received, with what was done with it.
+// notification from an allowed address (the gate, src/http/notification-gate.ts,
+// turns the others away) is stored as received, with what was done with it.
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type Tx } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
@@ -12,7 +13,7 @@ import * as orders from './order-repository.js';
 import type { Order } from './order-repository.js';
 import { crashPoint } from '../lib/crash-points.js';
 import { storable } from '../lib/storable-json.js';
-import { AddressList, normalizeIp } from '../lib/address-list.js';
+import { normalizeIp } from '../lib/address-list.js';
 
 // Danal does not publish this contract (danal-api.md section 9); the fields
 // are the seed collection's. Unknown extra fields are kept, not refused, so a
@@ -33,7 +34,6 @@ export interface NotificationReply {
 
 export interface DepositNotificationDeps {
   db: Db;
-  allowedIps: string[];
   log: Logger;
   now?: () => Date;
 }
@@ -44,7 +44,6 @@ const CREDITED = new Set(['Paid', 'PartialCanceled', 'Canceling', 'CancelUnknown
 export function createDepositNotificationService(deps: DepositNotificationDeps) {
   const { db, log } = deps;
   const now = deps.now ?? (() => new Date());
-  const allowed = new AddressList(deps.allowedIps);
 
   async function record(tx: Db | Tx, sourceIp: string, body: unknown, orderId: string | undefined, outcome: NotificationOutcome, reason: string) {
     return tx.depositNotification.create({
@@ -65,10 +64,10 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     return { httpStatus: 200, body: { code: 'SUCCESS' } };
   }
 
+  /** A notification from an address NOTI_ALLOWED_IPS allows (the gate, src/http/notification-gate.ts, turned the others away). */
   async function handle(rawIp: string, body: unknown): Promise<NotificationReply> {
     const sourceIp = normalizeIp(rawIp);
     const claimedOrder = typeof (body as { orderID?: unknown })?.orderID === 'string' ? String((body as { orderID: string }).orderID).slice(0, 64) : undefined;
-    if (!allowed.has(sourceIp)) return refuse(403, sourceIp, body, claimedOrder, `source address ${sourceIp} is not allowed`);
 
     const parsed = notificationSchema.safeParse(body);
     if (!parsed.success) {
