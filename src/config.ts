@@ -136,6 +136,7 @@ const envSchema = z
       .default([]),
 
     NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
+    NOTI_REQUIRE_TOKEN: z.enum(['true', 'false']).default('false'),
     TRUST_PROXY: trustProxyList.optional(),
     // Crash tests only (NODE_ENV=test): the process SIGKILLs itself at these points.
     TEST_CRASH_AT: z
@@ -245,7 +246,11 @@ export interface Config {
     successUrl?: string;
     failUrl?: string;
   };
-  notifications: { allowedIps: string[] };
+  /**
+   * Who may post deposit notifications; `requireToken` refuses the plain path, so that only a
+   * notification to an order's own notiUrl (with its token) can credit.
+   */
+  notifications: { allowedIps: string[]; requireToken: boolean };
   /** The PostgreSQL job engine (pg-boss) and what runs on it: the reconciler and expiry. */
   jobs: {
     enabled: boolean;
@@ -347,7 +352,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       successUrl: env.CHECKOUT_SUCCESS_URL,
       failUrl: env.CHECKOUT_FAIL_URL,
     },
-    notifications: { allowedIps },
+    notifications: { allowedIps, requireToken: env.NOTI_REQUIRE_TOKEN === 'true' },
     jobs: {
       enabled: env.JOBS_ENABLED === 'true',
       intervalSeconds: env.RECONCILE_INTERVAL_SECONDS,

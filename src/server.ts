@@ -51,7 +51,12 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     merchantId: config.danal.merchantId,
     timeoutMs: config.danal.timeoutMs,
   });
-  const notiUrl = () => config.danal.notiUrl ?? `${selfUrl()}/api/payment/noti/vaccount`;
+  const notiPath = () => config.danal.notiUrl ?? `${selfUrl()}/api/payment/noti/vaccount`;
+  const notiUrl = (token: string) => {
+    const url = new URL(notiPath());
+    url.pathname = `${url.pathname.replace(/\/$/, '')}/${token}`;
+    return url.toString();
+  };
   const payments = createPaymentService({
     db,
     danal,
@@ -92,8 +97,8 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     auth: createAuthService({ db, jwt: config.jwt, log }),
     payments,
     cancels: createCancelService({ db, danal, log, smallestPartialCancel: config.orders.amountUnit }),
-    notifications: createDepositNotificationService({ db, log }),
-    sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiUrl }),
+    notifications: createDepositNotificationService({ db, log, requireToken: config.notifications.requireToken }),
+    sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiPath }),
     isAccepting: () => accepting,
     rateLimitStore,
     admin: createAdminService({ db, log, webhookUrls: config.webhooks.urls }),

@@ -144,9 +144,12 @@ export async function createOrder(t: TestServer, user: User, amount = 10_000, pa
   return res.body.data as { orderID: string; amount: number; pointAmount: number; checkout: Record<string, string> };
 }
 
-/** What the buyer does in Danal's window; `amount` may differ from the order to play a tampered checkout. */
-export async function authorize(t: TestServer, orderId: string, amount: number, method = 'CARD'): Promise<string> {
-  const res = await t.api.post('/sandbox/danal/authorize').send({ orderId, amount, method }).expect(201);
+/**
+ * What the buyer does in Danal's window; `amount` may differ from the order to play a tampered checkout.
+ * `notiUrl` is the order's checkout.notiUrl, where Danal then posts the deposit (without it, the plain path).
+ */
+export async function authorize(t: TestServer, orderId: string, amount: number, method = 'CARD', notiUrl?: string): Promise<string> {
+  const res = await t.api.post('/sandbox/danal/authorize').send({ orderId, amount, method, ...(notiUrl && { notiUrl }) }).expect(201);
   return res.body.transactionId;
 }
 

@@ -22,9 +22,11 @@ function decode(raw: string, contentType: string | undefined): unknown {
 
 export function notificationRouter(notifications: DepositNotificationService, gate: RequestHandler): Router {
   const router = Router();
-  router.post('/vaccount', gate, express.text({ type: () => true, limit: NOTIFICATION_BODY_LIMIT_BYTES }), async (req, res) => {
+  // The seed's plain path, and the order's own notiUrl: the same path with the order's token after it.
+  router.post(['/vaccount', '/vaccount/:token'], gate, express.text({ type: () => true, limit: NOTIFICATION_BODY_LIMIT_BYTES }), async (req, res) => {
     const raw = typeof req.body === 'string' ? req.body : '';
-    const reply = await notifications.handle(req.ip ?? '', decode(raw, req.get('content-type')));
+    const token = (req.params as { token?: string }).token;
+    const reply = await notifications.handle(req.ip ?? '', decode(raw, req.get('content-type')), token);
     res.status(reply.httpStatus).json(reply.body);
   });
   return router;

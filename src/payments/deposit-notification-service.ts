@@ -4,6 +4,7 @@
 // cannot be credited is never dropped: it is held for an operator. Every
 // notification from an allowed address (the gate, src/http/notification-gate.ts,
 // turns the others away) is stored as received, with what was done with it.
+import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type Tx } from '../db/prisma.js';
 import type { Logger } from '../lib/logger.js';
@@ -27,6 +28,13 @@ export const notificationSchema = z.looseObject({
   amount: z.string().regex(/^\d{1,12}$/, 'must be a string of digits'),
 });
 
+/** Constant-time comparison of the order's token with the one in the path. */
+function sameToken(expected: string | null, given: string): boolean {
+  if (!expected) return false;
+  const [a, b] = [Buffer.from(expected), Buffer.from(given)];
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export interface NotificationReply {
   httpStatus: number;
   body: { code: 'SUCCESS' | 'FAIL'; message?: string };
@@ -35,6 +43,8 @@ export interface NotificationReply {
 export interface DepositNotificationDeps {
   db: Db;
   log: Logger;
+  /** Refuse notifications to the plain path: only the order's notiUrl, with its token, may credit. */
+  requireToken?: boolean;
   now?: () => Date;
 }
 
@@ -64,8 +74,12 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     return { httpStatus: 200, body: { code: 'SUCCESS' } };
   }
 
-  /** A notification from an address NOTI_ALLOWED_IPS allows (the gate, src/http/notification-gate.ts, turned the others away). */
-  async function handle(rawIp: string, body: unknown): Promise<NotificationReply> {
+  /**
+   * A notification from an address NOTI_ALLOWED_IPS allows (the gate, src/http/notification-gate.ts,
+   * turned the others away). `notiToken`: the last segment of the path it was posted to, when it came
+   * to an order's own notiUrl.
+   */
+  async function handle(rawIp: string, body: unknown, notiToken?: string): Promise<NotificationReply> {
     const sourceIp = normalizeIp(rawIp);
     const claimedOrder = typeof (body as { orderID?: unknown })?.orderID === 'string' ? String((body as { orderID: string }).orderID).slice(0, 64) : undefined;
 
@@ -76,7 +90,7 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
     }
     const note = parsed.data;
     if (note.code !== 'SUCCESS') return refuse(400, sourceIp, body, note.orderID, `code is ${note.code}, not SUCCESS`);
-    return settleDeposit(sourceIp, body, note);
+    return settleDeposit(sourceIp, body, note, notiToken);
   }
 
   // ---- What a deposit Danal reports does to its order ----
@@ -90,12 +104,15 @@ export function createDepositNotificationService(deps: DepositNotificationDeps) 
    * took the money). Money that arrived and cannot be credited is held for an
    * operator. Danal hears SUCCESS only once what was done is committed.
    */
-  async function settleDeposit(sourceIp: string, body: unknown, note: { transactionID: string; orderID: string; amount: string | number }) {
+  async function settleDeposit(sourceIp: string, body: unknown, note: { transactionID: string; orderID: string; amount: string | number }, notiToken: string | undefined) {
     // A lost race (expiry, a concurrent copy) is decided again on the order as it then is.
     for (let attempt = 1; ; attempt += 1) {
       const order = await orders.findOrder(db, note.orderID);
       if (!order) return refuse(404, sourceIp, body, note.orderID, `no order ${note.orderID}`);
       if (order.paymentMethod !== 'VirtualAccount') return refuse(409, sourceIp, body, order.id, 'order is not a virtual-account order');
+      // Who may speak for this order: the notiUrl token it was given, when the post came to a token path.
+      if (notiToken !== undefined && !sameToken(order.notiToken, notiToken)) return refuse(403, sourceIp, body, order.id, 'the notiUrl token does not match the order');
+      if (notiToken === undefined && deps.requireToken) return refuse(403, sourceIp, body, order.id, "notifications must be posted to the order's own notiUrl");
       if (order.danalTransactionId !== note.transactionID) return refuse(409, sourceIp, body, order.id, 'transactionID does not match the order');
       if (Number(note.amount) !== order.amount) return hold(sourceIp, body, order, note, `amount ${note.amount} differs from the order's ${order.amount}`);
       if (CREDITED.has(order.status)) return duplicate(sourceIp, body, order.id);

@@ -25,6 +25,8 @@ export interface NewOrder {
   vaccountDueAt?: Date;
   /** The Idempotency-Key the order is created under (idempotencyId), if any. */
   idempotencyId?: string;
+  /** Virtual-account orders: the last segment of their notiUrl (see payment_orders.noti_token). */
+  notiToken?: string | null;
 }
 
 // The charge flow's own statements go straight to node-postgres (see src/db/prisma.ts).
@@ -38,6 +40,7 @@ const COLUMNS: [keyof Order, string][] = [
   ['cancelReason', 'cancel_reason'], ['canceledAmount', 'canceled_amount'], ['canceledPoints', 'canceled_points'], ['requestedAt', 'requested_at'], ['expiresAt', 'expires_at'], ['approvedAt', 'approved_at'],
   ['canceledAt', 'canceled_at'], ['updatedAt', 'updated_at'], ['reconcileAttempts', 'reconcile_attempts'],
   ['nextReconcileAt', 'next_reconcile_at'], ['reconcileGaveUpAt', 'reconcile_gave_up_at'], ['idempotencyId', 'idempotency_id'],
+  ['notiToken', 'noti_token'],
 ];
 const DATE_FIELDS = new Set<keyof Order>(['vaccountDueAt', 'requestedAt', 'expiresAt', 'approvedAt', 'canceledAt', 'updatedAt', 'nextReconcileAt', 'reconcileGaveUpAt']);
 
@@ -59,12 +62,12 @@ const SELECT_ORDER = `SELECT ${ORDER_FIELDS} FROM payment_orders`;
 export async function createOrder(db: Db, order: NewOrder): Promise<Order> {
   const { rows } = await db.pool.query<Order>(
     `INSERT INTO payment_orders (id, user_id, order_name, amount, point_amount, tax_free_amount, vat, supplied_amount, payment_method, expires_at,
-                                 vaccount_due_at, idempotency_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                 vaccount_due_at, idempotency_id, noti_token)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      RETURNING ${ORDER_FIELDS}`,
     [
       order.id, order.userId, order.orderName, order.amount, order.pointAmount, order.taxFreeAmount, order.vat, order.suppliedAmount,
-      order.paymentMethod, order.expiresAt, order.vaccountDueAt ?? null, order.idempotencyId ?? null,
+      order.paymentMethod, order.expiresAt, order.vaccountDueAt ?? null, order.idempotencyId ?? null, order.notiToken ?? null,
     ],
   );
   return rows[0]!;

@@ -2,6 +2,7 @@
 // Rules: the stored order is the truth about money; no row lock is held while
 // Danal is called; an answer we did not get is recorded as unknown, never as
 // a failure or a success.
+import { randomBytes } from 'node:crypto';
 import { isUniqueViolation, type Db } from '../db/prisma.js';
 import type { IdempotencyRef } from '../idempotency/idempotency-store.js';
 import type { Logger } from '../lib/logger.js';
@@ -23,7 +24,8 @@ import { pageOfOrders } from './order-pages.js';
 export interface CheckoutUrls {
   successUrl: () => string;
   failUrl: () => string;
-  notiUrl: () => string;
+  /** The order's notiUrl: the notification path with the order's token as its last segment. */
+  notiUrl: (token: string) => string;
   /** Sandbox only: our imitation of Danal's payment window. */
   sandboxCheckoutUrl?: () => string;
 }
@@ -56,7 +58,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       failUrl: deps.urls.failUrl(),
     };
     if (paymentsMethod === 'VACCOUNT') {
-      checkout.notiUrl = deps.urls.notiUrl();
+      if (order.notiToken) checkout.notiUrl = deps.urls.notiUrl(order.notiToken);
       // The deposit deadline, so that Danal's account closes when ours does (Korea time, to the minute).
       const deadline = formatDanalDateTime(order.vaccountDueAt!);
       checkout.expireDate = deadline.slice(0, 8);
@@ -101,6 +103,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         expiresAt: new Date(now().getTime() + policy.ttlMinutes * 60_000),
         vaccountDueAt: input.paymentMethod === 'VirtualAccount' ? depositDeadline() : undefined,
         idempotencyId: key?.id,
+        // Danal posts the deposit to the notiUrl we give it; the token in it says the post is about this order.
+        notiToken: input.paymentMethod === 'VirtualAccount' ? randomBytes(24).toString('base64url') : null,
       });
     } catch (error) {
       // The same key at the same moment on another process: its order is this request's.

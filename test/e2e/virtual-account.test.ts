@@ -9,7 +9,7 @@ const t = useTestServer();
 /** A VirtualAccount order confirmed at Danal: account issued, nothing credited yet. */
 async function issuedAccount(server: TestServer, user: User) {
   const order = await createOrder(server, user, 30_000, 'VirtualAccount');
-  const transactionId = await authorize(server, order.orderID, 30_000, 'VACCOUNT');
+  const transactionId = await authorize(server, order.orderID, 30_000, 'VACCOUNT', order.checkout.notiUrl);
   const res = await confirm(server, user, order.orderID, transactionId, 'VIRTUAL_ACCOUNT').expect(200);
   return { order, transactionId, confirmed: res.body.data };
 }
@@ -22,7 +22,8 @@ describe('virtual account', () => {
     const user = await newUser(t);
     const { order, transactionId, confirmed } = await issuedAccount(t, user);
     expect(order.checkout.paymentsMethod).toBe('VACCOUNT');
-    expect(order.checkout.notiUrl).toMatch(/\/api\/payment\/noti\/vaccount$/);
+    // The order's own notiUrl: the plain path and an unguessable token of this order.
+    expect(order.checkout.notiUrl).toMatch(/\/api\/payment\/noti\/vaccount\/[A-Za-z0-9_-]{32,}$/);
     expect(confirmed).toMatchObject({ orderID: order.orderID, status: 'WaitingForDeposit', pointAmount: 30_000 });
     expect(confirmed.virtualAccount).toMatchObject({ bankName: expect.any(String), accountNumber: expect.stringMatching(/^\d+$/), holder: expect.any(String) });
     expect(new Date(confirmed.virtualAccount.dueAt).getTime()).toBeGreaterThan(Date.now());
@@ -139,6 +140,48 @@ describe('virtual account', () => {
       expect((await walletOf(ranged, user)).balance).toBe(30_000);
     } finally {
       await ranged.close();
+    }
+  });
+
+  it("credits only a notification that carries the order's notiUrl token on the token path", async () => {
+    const user = await newUser(t);
+    const first = await issuedAccount(t, user);
+    const second = await issuedAccount(t, user);
+    const tokenOf = (o: { order: { checkout: Record<string, string> } }) => o.order.checkout.notiUrl!.split('/').pop()!;
+    expect(tokenOf(first)).not.toBe(tokenOf(second));
+    const body = { code: 'SUCCESS', transactionID: first.transactionId, orderID: first.order.orderID, amount: '30000' };
+    // From an allowed address, but with a made-up token, or the token of another order: refused and recorded.
+    for (const token of ['A'.repeat(32), tokenOf(second)]) {
+      const refused = await t.api.post(`/api/payment/noti/vaccount/${token}`).send(body).expect(403);
+      expect(refused.body.code).toBe('FAIL');
+    }
+    expect((await walletOf(t, user)).balance).toBe(0);
+    const stored = await t.db.depositNotification.findMany({ where: { orderId: first.order.orderID } });
+    expect(stored.map((n) => [n.outcome, n.reason])).toEqual([
+      ['REJECTED', 'the notiUrl token does not match the order'],
+      ['REJECTED', 'the notiUrl token does not match the order'],
+    ]);
+    // Danal (the sandbox) posts to the notiUrl the order gave it: the right token.
+    const deposit = await t.api.post('/sandbox/danal/deposit').send({ transactionId: first.transactionId }).expect(200);
+    expect(deposit.body.notiUrl).toBe(first.order.checkout.notiUrl);
+    expect((await walletOf(t, user)).balance).toBe(30_000);
+    // The seed's plain path still credits, from an allowed address.
+    await notify(t, { code: 'SUCCESS', transactionID: second.transactionId, orderID: second.order.orderID, amount: '30000' }).expect(200, { code: 'SUCCESS' });
+    expect((await walletOf(t, user)).balance).toBe(60_000);
+  });
+
+  it('with NOTI_REQUIRE_TOKEN=true refuses the plain path and credits only through the token', async () => {
+    const strict = await startTestServer({ NOTI_REQUIRE_TOKEN: 'true' });
+    try {
+      const user = await newUser(strict);
+      const { order, transactionId } = await issuedAccount(strict, user);
+      const body = { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '30000' };
+      expect((await notify(strict, body).expect(403)).body.code).toBe('FAIL');
+      expect((await walletOf(strict, user)).balance).toBe(0);
+      await strict.api.post(new URL(order.checkout.notiUrl!).pathname).send(body).expect(200, { code: 'SUCCESS' });
+      expect((await walletOf(strict, user)).balance).toBe(30_000);
+    } finally {
+      await strict.close();
     }
   });
 
