@@ -80,7 +80,7 @@ async function refresh() {
       info.textContent = `Pay into ${va.bankName} ${va.accountNumber} (${va.holder}) by ${new Date(va.dueAt).toLocaleString()}`;
       actions.append(info, button('Simulate deposit', 'simulate-deposit', async () => {
         const result = await api('POST', '/sandbox/danal/deposit', { transactionId: order.transactionID });
-        say(result.reply && result.reply.code === 'SUCCESS' ? 'Deposit received: points credited' : `Deposit refused: ${JSON.stringify(result.reply)}`, result.reply && result.reply.code === 'SUCCESS' ? 'ok' : 'error');
+        say(result.delivered ? 'Deposit received: points credited' : `Deposit refused (the service answered HTTP ${result.replyStatus})`, result.delivered ? 'ok' : 'error');
         await refresh();
       }));
     }

@@ -137,6 +137,8 @@ const envSchema = z
 
     NOTI_ALLOWED_IPS: ipList.default([DANAL_NOTIFICATION_IP]),
     NOTI_REQUIRE_TOKEN: z.enum(['true', 'false']).default('false'),
+    // Sandbox mode: notification URLs the sandbox may post to besides this service's own.
+    SANDBOX_NOTI_URLS: commaList.pipe(z.array(url)).default([]),
     TRUST_PROXY: trustProxyList.optional(),
     // Crash tests only (NODE_ENV=test): the process SIGKILLs itself at these points.
     TEST_CRASH_AT: z
@@ -292,6 +294,8 @@ export interface Config {
   corsOrigins: string[];
   /** Test-only SIGKILL points (src/lib/crash-points.ts). */
   crashAt: CrashPoint[];
+  /** The in-process sandbox (sandbox mode): where else it may post deposit notifications. */
+  sandbox: { notiUrls: string[] };
 }
 
 export class ConfigError extends Error {}
@@ -389,5 +393,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     adminApiKeys: env.ADMIN_API_KEYS,
     corsOrigins: env.CORS_ORIGINS.map((o) => o.replace(/\/$/, '')),
     crashAt: env.TEST_CRASH_AT ?? [],
+    sandbox: { notiUrls: env.SANDBOX_NOTI_URLS },
   };
 }

@@ -98,7 +98,7 @@ export async function startServer(config: Config, databaseUrl: string, log: Logg
     payments,
     cancels: createCancelService({ db, danal, log, smallestPartialCancel: config.orders.amountUnit }),
     notifications: createDepositNotificationService({ db, log, requireToken: config.notifications.requireToken }),
-    sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiPath }),
+    sandbox: sandboxStore && sandboxRouter({ store: sandboxStore, secretKey: config.danal.secretKey, merchantId: config.danal.merchantId, defaultNotiUrl: notiPath, notificationTargets: () => [notiPath(), ...config.sandbox.notiUrls] }),
     isAccepting: () => accepting,
     rateLimitStore,
     admin: createAdminService({ db, log, webhookUrls: config.webhooks.urls }),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { findFreePort, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { applyMigrations } from '../src/db/schema-engine.js';
+import { ensureSandboxTls } from '../src/sandbox/tls.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,6 +15,12 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // The standalone Danal sandbox's certificate, made once for the run (test/sandbox-process.ts), and
+  // trusted the standard way by every test process and every server they start: the workers are
+  // forked after this, with this environment.
+  const tlsDir = path.join(tmpdir(), `dpot-test-tls-${process.pid}`);
+  process.env.NODE_EXTRA_CA_CERTS = ensureSandboxTls(tlsDir, ['localhost', '127.0.0.1', '::1']).caFile;
+  process.env.TEST_SANDBOX_TLS_DIR = tlsDir;
   let stop = async () => {};
   let url = process.env.TEST_DATABASE_URL;
   if (!url) {
@@ -28,5 +35,8 @@ export default async function setup(project: TestProject) {
   }
   await applyMigrations(url);
   project.provide('databaseUrl', url);
-  return stop;
+  return async () => {
+    await stop();
+    await rm(tlsDir, { recursive: true, force: true });
+  };
 }

@@ -105,7 +105,7 @@ export async function runFlow(plan: FlowPlan, user: ChaosUser, client: ChaosClie
     // Danal's notification, and its resends.
     for (let i = 0; i <= plan.depositReplays; i++) {
       const deposit = await client.call('POST', '/sandbox/danal/deposit', { body: { transactionId } });
-      if (deposit.body?.reply?.code === 'SUCCESS') result.toldPaid = true;
+      if (deposit.body?.delivered === true) result.toldPaid = true;
       if (i > 0) result.faults.push('notification:replayed');
     }
     if (plan.handReplayedNotification) {

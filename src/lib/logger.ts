@@ -28,11 +28,11 @@ const REDACT_PATHS = [
   '*.virtualAccount.accountNumber',
 ];
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, service = 'dpot-pay'): Logger {
   return pino(
     {
       level,
-      base: { service: 'dpot-pay' },
+      base: { service },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -1,6 +1,7 @@
 // Our Danal sandbox: Danal's ONE API shapes and rules over HTTP, mounted at
-// /sandbox/danal in sandbox mode only. The service reaches it through the
-// same DanalHttpClient as live Danal. Test controls (authorize, deposit,
+// /sandbox/danal in sandbox mode only, or served by a process of its own
+// (npm run sandbox:danal, src/sandbox/main.ts). The service reaches it through
+// the same DanalHttpClient as live Danal. Test controls (authorize, deposit,
 // faults) let scripts play the buyer and make Danal misbehave.
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
@@ -11,6 +12,7 @@ import { formatDanalDateTime, parseDanalDateTime } from '../danal/danal-http-cli
 import type { SandboxFault, SandboxStore, SandboxTransaction } from './sandbox-store.js';
 import { checkoutPage, resultPage } from './sandbox-pages.js';
 import { jsonBody } from '../http/json-body.js';
+import { isAllowedNotiUrl } from './notification-targets.js';
 
 export interface SandboxOptions {
   store: SandboxStore;
@@ -18,6 +20,11 @@ export interface SandboxOptions {
   merchantId: string;
   /** Where deposit notifications go when the buyer's window gave no notiUrl. */
   defaultNotiUrl: () => string;
+  /**
+   * The only notification URLs the sandbox posts to (each also with an order's token after it):
+   * the service's own, or a configured list. Read at each use: the service's URL is known once it listens.
+   */
+  notificationTargets: () => string[];
 }
 
 const amountString = z.string().regex(/^[1-9]\d{0,11}$/, 'must be a string of digits');
@@ -44,7 +51,7 @@ const authorizeRequest = z.strictObject({
   orderId,
   amount: z.number().int().positive().max(100_000_000),
   method,
-  notiUrl: z.url().optional(),
+  notiUrl: z.url({ protocol: /^https?$/ }).optional(),
   expireDate: expireDate.optional(),
   expireTime: expireTime.optional(),
 });
@@ -73,6 +80,8 @@ const decline = (res: Response, code: string, message: string) => answer(res, { 
 export function sandboxRouter(options: SandboxOptions): Router {
   const { store } = options;
   const router = Router();
+  const allowedNotiUrl = (url: string | undefined) => url === undefined || isAllowedNotiUrl(url, options.notificationTargets());
+  const notiUrlProblem = () => `notiUrl: must be this service's notification URL (${options.notificationTargets().join(', ')}), or it with the order's token after it`;
   // The payment window posts a form and is redirected to the merchant's successUrl/failUrl,
   // which may be another origin; helmet's default form-action 'self' would block that.
   router.use((_req, res, next) => {
@@ -231,6 +240,7 @@ export function sandboxRouter(options: SandboxOptions): Router {
   router.post('/authorize', async (req, res) => {
     const parsed = authorizeRequest.safeParse(req.body);
     if (!parsed.success) return answer(res, { code: 'INVALID_REQUEST', message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }, 400);
+    if (!allowedNotiUrl(parsed.data.notiUrl)) return answer(res, { code: 'INVALID_REQUEST', message: notiUrlProblem() }, 400);
     answer(res, await authorize(parsed.data), 201);
   });
 
@@ -250,6 +260,10 @@ export function sandboxRouter(options: SandboxOptions): Router {
 
   const readWindow = (input: unknown, res: Response) => {
     const parsed = windowParams.safeParse(input);
+    if (parsed.success && !allowedNotiUrl(parsed.data.notiUrl)) {
+      res.status(400).type('text/plain').send(`Invalid payment window parameters: ${notiUrlProblem()}`);
+      return undefined;
+    }
     if (parsed.success) return parsed.data;
     const problem = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     res.status(400).type('text/plain').send(`Invalid payment window parameters: ${problem}`);
@@ -304,12 +318,18 @@ export function sandboxRouter(options: SandboxOptions): Router {
       return answer(res, { code: 'ACCOUNT_EXPIRED', message: `the account's deposit deadline ${t.due_at.toISOString()} has passed` }, 409);
     }
     const notiUrl = t.noti_url ?? options.defaultNotiUrl();
+    // Checked again at the moment of posting: the list may have changed since the authorization.
+    if (!isAllowedNotiUrl(notiUrl, options.notificationTargets())) return answer(res, { code: 'NOTI_URL_NOT_ALLOWED', message: notiUrlProblem() }, 409);
     const notification = { code: 'SUCCESS', message: '입금완료', transactionID: t.transaction_id, orderID: t.order_id, amount: String(t.approved_amount) };
-    const reply = await axios.post(notiUrl, notification, { timeout: 10_000, validateStatus: () => true }).catch((e: Error) => ({ status: 0, data: { error: e.message } }));
-    if ((reply.data as { code?: string })?.code === 'SUCCESS') {
+    // No redirect is followed and the reply's body stays here: the caller learns the status only.
+    const reply = await axios
+      .post(notiUrl, notification, { timeout: 10_000, maxRedirects: 0, maxContentLength: 64 * 1024, validateStatus: () => true })
+      .catch(() => ({ status: 0, data: undefined }));
+    const delivered = reply.status === 200 && (reply.data as { code?: string } | undefined)?.code === 'SUCCESS';
+    if (delivered) {
       await store.withTransactionLocked(t.transaction_id, (_t, q) => q.query("UPDATE danal_sandbox.transactions SET status = 'DEPOSITED' WHERE transaction_id = $1 AND status = 'ISSUED'", [t.transaction_id]));
     }
-    answer(res, { notiUrl, notification, replyStatus: reply.status, reply: reply.data });
+    answer(res, { notiUrl, notification, replyStatus: reply.status, delivered });
   });
 
   // ---- Test controls ----

@@ -58,7 +58,7 @@ describe('a deposit Danal took after our deadline', () => {
     const user = await newUser(t);
     const { order, transactionId } = await issuedAccount(user);
     await passOurDeadline(order.orderID);
-    expect((await deposit(transactionId)).body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await deposit(transactionId)).body.delivered).toBe(true);
     expect((await orderOf(t, user, order.orderID)).status).toBe('Paid');
     expect((await walletOf(t, user)).balance).toBe(30_000);
     expect(await eventsOf(t, order.orderID)).toContain('deposit.after_deadline');
@@ -72,14 +72,14 @@ describe('a deposit Danal took after our deadline', () => {
     expect((await orderOf(t, user, order.orderID)).status).toBe('Expired');
 
     const late = await deposit(transactionId);
-    expect(late.body.reply).toEqual({ code: 'SUCCESS' });
+    expect(late.body.delivered).toBe(true);
     expect(await orderOf(t, user, order.orderID)).toMatchObject({ status: 'Paid' });
     expect((await walletOf(t, user)).balance).toBe(30_000);
     expect((await ledgerRows(t.db, order.orderID)).map((r) => [r.type, r.amount])).toEqual([['CHARGE', 30_000]]);
     const webhooks = await t.db.webhookEvent.findMany({ where: { orderId: order.orderID }, orderBy: { createdAt: 'asc' } });
     expect(webhooks.map((w) => w.status)).toEqual(['WaitingForDeposit', 'Expired', 'Paid']);
     // Danal resending it changes nothing.
-    expect((await deposit(transactionId)).body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await deposit(transactionId)).body.delivered).toBe(true);
     expect((await walletOf(t, user)).balance).toBe(30_000);
     expect((await audit(t.db)).discrepancies).toEqual([]);
   });
@@ -125,7 +125,7 @@ describe('a deposit that cannot be credited', () => {
     await expect(t.db.$executeRaw`DELETE FROM unsettled_deposits WHERE id = ${BigInt(held.depositId)}`).rejects.toThrow(/keeps every deposit/);
 
     // The order's own deposit is credited as ever.
-    expect((await deposit(transactionId)).body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await deposit(transactionId)).body.delivered).toBe(true);
     expect((await walletOf(t, user)).balance).toBe(30_000);
   });
 
@@ -137,7 +137,7 @@ describe('a deposit that cannot be credited', () => {
     const confirming = confirm(t, user, order.orderID, transactionId, 'VIRTUAL_ACCOUNT').then((r) => r);
     await waitFor(() => sandboxTransaction(t, transactionId), (tx) => tx.status === 'ISSUED', 5_000);
     // The buyer pays at once; Danal reports it while our confirm still waits.
-    expect((await deposit(transactionId)).body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await deposit(transactionId)).body.delivered).toBe(true);
     expect((await confirming).status).toBe(200);
     expect((await orderOf(t, user, order.orderID)).status).toBe('WaitingForDeposit');
     const [held] = (await admin('get', '/deposits').expect(200)).body.data.deposits.filter((d: { orderID: string }) => d.orderID === order.orderID);

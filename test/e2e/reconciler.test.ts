@@ -292,7 +292,7 @@ describe('expiry', () => {
     expect(await eventsOf(t, order.orderID)).toEqual(['order.expired']);
     // Danal's deadline is a day away (the sandbox's default for an authorize without expireDate): it took the money.
     const deposit = await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200);
-    expect(deposit.body.reply).toEqual({ code: 'SUCCESS' });
+    expect(deposit.body).toMatchObject({ replyStatus: 200, delivered: true });
     const recorded = await t.db.depositNotification.findMany({ where: { orderId: order.orderID } });
     expect(recorded).toHaveLength(1);
     expect(recorded[0]).toMatchObject({ outcome: 'CREDITED', reason: 'credited 30000 points after our deposit deadline' });

@@ -1,6 +1,11 @@
-// The Danal sandbox behaves like Danal: its auth, its rules, its window.
+// The Danal sandbox behaves like Danal: its auth, its rules, its window; and
+// it is no tool for reaching other servers: it posts notifications only to
+// the service's own notification URL, follows no redirect, and tells its
+// caller the status it got, never the body.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorize, confirm, createOrder, newUser, startTestServer, walletOf, type TestServer } from '../helpers.js';
+import { authorize, bearer, confirm, createOrder, newUser, startTestServer, walletOf, type TestServer } from '../helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -77,3 +82,90 @@ describe('Danal sandbox API', () => {
     expect(res.text).toContain('merchantId');
   });
 });
+
+/** A local HTTP server standing in for something the sandbox must not read (an internal service). */
+async function localServer(handler: http.RequestListener): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('the sandbox fetches no URL it is handed', () => {
+  it("refuses a notiUrl that is not this service's notification URL", async () => {
+    const internal = await localServer((_req, res) => res.end('{"code":"SUCCESS","secret":"internal-data"}'));
+    try {
+      for (const notiUrl of [`${internal.url}/api/payment/noti/vaccount`, `${internal.url}/anything`, `${t.url.replace('127.0.0.1', 'localhost')}/api/wallet`, 'http://169.254.169.254/latest/meta-data']) {
+        const res = await t.api.post('/sandbox/danal/authorize').send({ orderId: 'ORDSSRF0001', amount: 1000, method: 'VACCOUNT', notiUrl });
+        expect(res.status, notiUrl).toBe(400);
+        expect(res.body.message).toContain('notiUrl');
+      }
+      expect(internal.hits).toEqual([]);
+    } finally {
+      await internal.close();
+    }
+  });
+
+  it('posts a deposit to the order\'s own notiUrl and answers with the status, not the body', async () => {
+    const user = await newUser(t);
+    const order = await createOrder(t, user, 10_000, 'VirtualAccount');
+    const tx = await authorize(t, order.orderID, 10_000, 'VACCOUNT', order.checkout.notiUrl);
+    await confirm(t, user, order.orderID, tx, 'VIRTUAL_ACCOUNT').expect(200);
+    const deposit = await t.api.post('/sandbox/danal/deposit').send({ transactionId: tx }).expect(200);
+    expect(deposit.body).toMatchObject({ notiUrl: order.checkout.notiUrl, replyStatus: 200, delivered: true });
+    expect(deposit.body.reply).toBeUndefined();
+    expect((await walletOf(t, user)).balance).toBe(10_000);
+  });
+});
+
+describe('a sandbox told to notify another URL (SANDBOX_NOTI_URLS)', () => {
+  let other: TestServer;
+  let target: Awaited<ReturnType<typeof localServer>>;
+  let redirected: Awaited<ReturnType<typeof localServer>>;
+  beforeAll(async () => {
+    redirected = await localServer((_req, res) => res.end('{"code":"SUCCESS","secret":"behind-the-redirect"}'));
+    target = await localServer((req, res) => {
+      if (req.url!.startsWith('/redirect')) {
+        res.writeHead(302, { location: `${redirected.url}/secret` });
+        return void res.end();
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end('{"code":"SUCCESS","secret":"the-target-body"}');
+    });
+    other = await startTestServer({ SANDBOX_NOTI_URLS: `${target.url}/hook,${target.url}/redirect` });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await target?.close();
+    await redirected?.close();
+  });
+
+  async function depositTo(notiUrl: string) {
+    const user = await newUser(other);
+    const order = await createOrder(other, user, 10_000, 'VirtualAccount');
+    const tx = (await other.api.post('/sandbox/danal/authorize').send({ orderId: order.orderID, amount: 10_000, method: 'VACCOUNT', notiUrl }).expect(201)).body.transactionId;
+    await other.api.post('/api/payment/confirm').set(bearer(user)).send({ orderID: order.orderID, transactionID: tx, method: 'VIRTUAL_ACCOUNT' }).expect(200);
+    return other.api.post('/sandbox/danal/deposit').send({ transactionId: tx }).expect(200);
+  }
+
+  it('never returns what the target answered', async () => {
+    const deposit = await depositTo(`${target.url}/hook`);
+    expect(deposit.body.replyStatus).toBe(200);
+    expect(deposit.text).not.toContain('the-target-body');
+  });
+
+  it('follows no redirect', async () => {
+    const deposit = await depositTo(`${target.url}/redirect`);
+    expect(deposit.body).toMatchObject({ replyStatus: 302, delivered: false });
+    expect(deposit.text).not.toContain('behind-the-redirect');
+    expect(redirected.hits).toEqual([]);
+  });
+});
+

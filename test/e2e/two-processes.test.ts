@@ -85,7 +85,7 @@ describe('two server processes, one database, one Danal', () => {
     const credited = await danal.db.depositNotification.groupBy({ by: ['outcome'], _count: true, where: { orderId: { in: accounts.map((a) => a.orderID) } } });
     expect(Object.fromEntries(credited.map((c) => [c.outcome, c._count]))).toEqual({ CREDITED: 3, DUPLICATE: 27 });
     // And Danal's own notification, once more: SUCCESS, nothing credited, and the sandbox records the deposit.
-    for (const a of accounts) expect((await danal.api.post('/sandbox/danal/deposit').send({ transactionId: a.transactionId }).expect(200)).body.reply).toEqual({ code: 'SUCCESS' });
+    for (const a of accounts) expect((await danal.api.post('/sandbox/danal/deposit').send({ transactionId: a.transactionId }).expect(200)).body.delivered).toBe(true);
     expect((await walletOf(danal, user)).balance).toBe(90_000);
   });
 

@@ -30,7 +30,7 @@ describe('virtual account', () => {
     expect((await walletOf(t, user)).balance).toBe(0);
 
     const deposit = await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200);
-    expect(deposit.body.reply).toEqual({ code: 'SUCCESS' });
+    expect(deposit.body).toMatchObject({ replyStatus: 200, delivered: true });
     expect((await walletOf(t, user)).balance).toBe(30_000);
     const view = await t.api.get(`/api/payment/orders/${order.orderID}`).set(bearer(user)).expect(200);
     expect(view.body.data.status).toBe('Paid');
@@ -55,7 +55,7 @@ describe('virtual account', () => {
     expect(outcomes.filter((o) => o === 'DUPLICATE')).toHaveLength(8);
     // Danal's own notification once more: nothing credited, and the sandbox records the deposit, as
     // other files' audits of this shared database compare paid orders with it.
-    expect((await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200)).body.reply).toEqual({ code: 'SUCCESS' });
+    expect((await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200)).body.delivered).toBe(true);
     expect((await walletOf(t, user)).balance).toBe(30_000);
   });
 
@@ -190,7 +190,7 @@ describe('virtual account', () => {
     const { order, transactionId } = await issuedAccount(t, user);
     await t.db.paymentOrder.update({ where: { id: order.orderID }, data: { vaccountDueAt: new Date(Date.now() - 1000) } });
     const res = await t.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200);
-    expect(res.body.reply).toEqual({ code: 'SUCCESS' });
+    expect(res.body.delivered).toBe(true);
     expect((await walletOf(t, user)).balance).toBe(30_000);
   });
 });
