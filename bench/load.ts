@@ -1,5 +1,7 @@
-// HTTP load with autocannon: the charge flow (create order → sandbox authorize
-// → confirm) and GET /api/wallet, one user per connection.
+// HTTP load: the charge flow (create order → sandbox authorize → confirm) over
+// keep-alive agents, and GET /api/wallet with autocannon, one user per connection.
+import http from 'node:http';
+import https from 'node:https';
 import autocannon from 'autocannon';
 
 export interface BenchUser {
@@ -65,8 +67,6 @@ function tokenPicker(users: BenchUser[]) {
 
 interface FlowContext {
   token?: string;
-  orderId?: string;
-  transactionId?: string;
   sentAt?: number;
 }
 
@@ -79,8 +79,16 @@ export interface FlowSamples {
   samples: { order: number[]; authorize: number[]; confirm: number[] };
 }
 
-export async function runFlows(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowRun> {
-  return summarizeFlows([await driveFlows(baseUrl, users, concurrency, seconds)]);
+/** Where one flow's requests go: the service, and the Danal sandbox for the buyer's authorize step. */
+export interface FlowTarget {
+  serviceUrl: string;
+  /** The sandbox's Danal API (https), and the CA its certificate is signed by. */
+  danalApiBase: string;
+  ca: Buffer;
+}
+
+export async function runFlows(target: FlowTarget, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowRun> {
+  return summarizeFlows([await driveFlows(target, users, concurrency, seconds)]);
 }
 
 /** Several stretches of the same flows as one run: flows and time added, latencies pooled. */
@@ -99,63 +107,88 @@ export function summarizeFlows(stretches: FlowSamples[]): FlowRun {
   };
 }
 
-export async function driveFlows(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowSamples> {
-  const samples = { order: [] as number[], authorize: [] as number[], confirm: [] as number[] };
-  const tokenOf = tokenPicker(users);
-  let flows = 0;
-  const json = { 'content-type': 'application/json' };
-  // Each request stamps its send time; its response closes the sample (one request in flight per connection).
-  const stamp = (context: FlowContext) => {
-    context.sentAt = performance.now();
-  };
-  const took = (context: FlowContext) => performance.now() - context.sentAt!;
-
-  const result = await run({
-    ...loadOptions(baseUrl, concurrency, seconds),
-    requests: [
+/** One POST with a JSON body over a keep-alive agent: the status and the parsed answer. */
+function postJson(agent: http.Agent, url: string, body: unknown, token?: string): Promise<{ status: number; json: any }> {
+  const text = JSON.stringify(body);
+  const send = url.startsWith('https:') ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
       {
         method: 'POST',
-        path: '/api/payment/order',
-        setupRequest: (req, context: FlowContext) => {
-          stamp(context);
-          return { ...req, headers: { ...json, authorization: `Bearer ${tokenOf(context)}` }, body: JSON.stringify({ amount: ORDER_AMOUNT, paymentMethod: 'Card' }) };
-        },
-        onResponse: (status, body, context: FlowContext) => {
-          samples.order.push(took(context));
-          if (status === 201) context.orderId = JSON.parse(body).data.orderID;
-        },
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(token && { authorization: `Bearer ${token}` }) },
       },
-      {
-        method: 'POST',
-        path: '/sandbox/danal/authorize',
-        setupRequest: (req, context: FlowContext) => {
-          stamp(context);
-          return { ...req, headers: json, body: JSON.stringify({ orderId: context.orderId, amount: ORDER_AMOUNT, method: 'CARD' }) };
-        },
-        onResponse: (status, body, context: FlowContext) => {
-          samples.authorize.push(took(context));
-          if (status === 201) context.transactionId = JSON.parse(body).transactionId;
-        },
+      (res) => {
+        let answer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (answer += chunk));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode!, json: JSON.parse(answer) });
+          } catch {
+            resolve({ status: res.statusCode!, json: undefined });
+          }
+        });
       },
-      {
-        method: 'POST',
-        path: '/api/payment/confirm',
-        setupRequest: (req, context: FlowContext) => {
-          stamp(context);
-          return {
-            ...req,
-            headers: { ...json, authorization: `Bearer ${context.token}` },
-            body: JSON.stringify({ orderID: context.orderId, transactionID: context.transactionId, method: 'CARD' }),
-          };
-        },
-        onResponse: (status, _body, context: FlowContext) => {
-          samples.confirm.push(took(context));
-          if (status === 200) flows += 1;
-        },
-      },
-    ],
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(text);
   });
-  return { concurrency, seconds: result.duration, flows, errors: errorsOf(result), samples };
+}
+
+/**
+ * The charge flow in a closed loop, one flow in flight per connection and each
+ * connection one user: create order at the service → authorize at the Danal
+ * sandbox, as the buyer's browser does at Danal → confirm at the service. Two
+ * hosts in one flow, which autocannon cannot drive, so keep-alive agents of
+ * node:http and node:https do (the load generator's CPU is measured either way).
+ */
+export async function driveFlows(target: FlowTarget, users: BenchUser[], concurrency: number, seconds: number): Promise<FlowSamples> {
+  const samples = { order: [] as number[], authorize: [] as number[], confirm: [] as number[] };
+  const service = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const danal = new https.Agent({ keepAlive: true, maxSockets: concurrency, ca: target.ca });
+  let flows = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const timed = async <T>(into: number[], step: () => Promise<T>): Promise<T> => {
+    const sentAt = performance.now();
+    const result = await step();
+    into.push(performance.now() - sentAt);
+    return result;
+  };
+
+  async function connection(user: BenchUser) {
+    while (performance.now() < deadline) {
+      try {
+        const order = await timed(samples.order, () => postJson(service, `${target.serviceUrl}/api/payment/order`, { amount: ORDER_AMOUNT, paymentMethod: 'Card' }, user.token));
+        if (order.status !== 201) {
+          errors++;
+          continue;
+        }
+        const orderId = order.json.data.orderID as string;
+        const auth = await timed(samples.authorize, () => postJson(danal, `${target.danalApiBase}/authorize`, { orderId, amount: ORDER_AMOUNT, method: 'CARD' }));
+        if (auth.status !== 201) {
+          errors++;
+          continue;
+        }
+        const confirmed = await timed(samples.confirm, () =>
+          postJson(service, `${target.serviceUrl}/api/payment/confirm`, { orderID: orderId, transactionID: auth.json.transactionId, method: 'CARD' }, user.token),
+        );
+        if (confirmed.status === 200) flows += 1;
+        else errors++;
+      } catch {
+        errors++;
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => connection(users[i % users.length]!)));
+  service.destroy();
+  danal.destroy();
+  return { concurrency, seconds: Math.round((performance.now() - started) / 10) / 100, flows, errors, samples };
 }
 
 export async function runWalletReads(baseUrl: string, users: BenchUser[], concurrency: number, seconds: number): Promise<WalletRun> {

@@ -4,14 +4,14 @@
 // stacks (without and with the fill) in alternating stretches, so that the
 // machine's drift falls on both alike.
 import pg from 'pg';
-import { peakRss, cpuSeconds, machineCpuTicks, postgresCpuSeconds, postgresProcessCount, postgresSettled, type BenchDatabase, type BenchService } from './service.js';
+import { peakRss, cpuSeconds, machineCpuTicks, postgresCpuSeconds, postgresProcessCount, postgresSettled, type BenchDatabase, type BenchSandbox, type BenchService } from './service.js';
 import { driveFlows, runWalletReads, summarizeFlows, type BenchUser, type FlowSamples } from './load.js';
 import { runPgbench } from './pgbench.js';
 import type { BenchRun } from './report.js';
 
 export interface Stack {
   service: BenchService;
-  danal: BenchService;
+  danal: BenchSandbox;
   users: BenchUser[];
   /** A connection to the stack's own database. */
   admin: pg.Client;
@@ -25,6 +25,9 @@ export interface Cluster {
   scriptFile: string;
   say: (text: string) => void;
 }
+
+/** Where a stack's flows go: its service, and its Danal sandbox for the buyer's step. */
+export const flowTarget = (stack: Pick<Stack, 'service' | 'danal'>) => ({ serviceUrl: stack.service.url, danalApiBase: stack.danal.apiBase, ca: stack.danal.ca });
 
 /** One stack at one concurrency, `seconds` for each part. */
 export async function measure(cluster: Cluster, stack: Stack, concurrency: number, seconds: number, label: string): Promise<BenchRun> {
@@ -76,7 +79,7 @@ async function settleBeforeRun(stack: Stack): Promise<number> {
 
 async function flowsWithCpu(cluster: Cluster, stack: Stack, concurrency: number, seconds: number) {
   const before = cpuReading(cluster, stack);
-  const stretch = await driveFlows(stack.service.url, stack.users, concurrency, seconds);
+  const stretch = await driveFlows(flowTarget(stack), stack.users, concurrency, seconds);
   return { stretch, cpu: cpuSince(before, cpuReading(cluster, stack)) };
 }
 

@@ -5,13 +5,14 @@
 // logs, no rate limits, no idempotency, no reconciliation.
 //
 // It sends the service's own statements (the repository functions of src/),
-// verifies the same JWTs, and calls the same Danal stand-in. REFERENCE picks
-// how it is served:
-//   bare     node:http, the body read by hand, Danal through http.request;
+// verifies the same JWTs, and calls the same Danal stand-in over https (the
+// buyer's authorize step goes to that stand-in, as for the service). REFERENCE
+// picks how it is served:
+//   bare     node:http, the body read by hand, Danal through https.request;
 //   express  Express 5 with express.json() and one route per endpoint, Danal
 //            through axios: the owner's stack before any of our own code.
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import https from 'node:https';
 import pg from 'pg';
 import axios from 'axios';
 import express from 'express';
@@ -19,7 +20,6 @@ import type { Db } from '../src/db/prisma.js';
 import { createOrder, findOwnOrder, claimForConfirm } from '../src/payments/order-repository.js';
 import { newOrderId, pointsFor, receiptSplit } from '../src/payments/order-policy.js';
 import { payOrderAndCredit, readWallet } from '../src/wallet/wallet-ledger.js';
-import { SandboxStore } from '../src/sandbox/sandbox-store.js';
 import { verifyAccessToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 
@@ -30,7 +30,6 @@ const config = loadConfig();
 const danalBase = config.danal.apiBase!;
 // The repository functions only use the pool: no Prisma client in this process.
 const db = { pool: new pg.Pool({ connectionString: config.database.url, max: config.database.poolSize }) } as unknown as Db;
-const sandbox = new SandboxStore(config.database.url!);
 
 type Answer = { status: number; body: unknown };
 type DanalCall = (payload: Record<string, string>) => Promise<{ code?: string; amount?: string }>;
@@ -55,11 +54,6 @@ function endpoints(callDanal: DanalCall) {
         expiresAt: new Date(Date.now() + config.orders.ttlMinutes * 60_000),
       });
       return { status: 201, body: { data: { orderID: order.id, amount: order.amount } } };
-    },
-    async authorize(body: { orderId: string; amount: number; method: string }): Promise<Answer> {
-      const transactionId = `T${randomBytes(12).toString('hex')}`;
-      await sandbox.insertTransaction({ transactionId, orderId: body.orderId, amount: body.amount, method: body.method, notiUrl: null });
-      return { status: 201, body: { transactionId } };
     },
     async confirm(userId: string, body: { orderID: string; transactionID: string; method: string }): Promise<Answer> {
       const order = await findOwnOrder(db, body.orderID, userId);
@@ -88,11 +82,14 @@ const danalHeaders = {
 };
 
 function bareServer(): http.Server {
-  const agent = new http.Agent({ keepAlive: true });
+  // The stand-in's CA comes from NODE_EXTRA_CA_CERTS, as for the service.
+  const tls = danalBase.startsWith('https:');
+  const agent = tls ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const send = tls ? https.request : http.request;
   const callDanal: DanalCall = (payload) =>
     new Promise((resolve, reject) => {
       const text = JSON.stringify(payload);
-      const request = http.request(`${danalBase}/payments/confirm`, { method: 'POST', agent, headers: { ...danalHeaders, 'content-length': Buffer.byteLength(text) } }, (res) => {
+      const request = send(`${danalBase}/payments/confirm`, { method: 'POST', agent, headers: { ...danalHeaders, 'content-length': Buffer.byteLength(text) } }, (res) => {
         readJson<{ code?: string; amount?: string }>(res).then(resolve, reject);
       });
       request.on('error', reject);
@@ -101,7 +98,6 @@ function bareServer(): http.Server {
   const flow = endpoints(callDanal);
   const route = async (req: http.IncomingMessage): Promise<Answer> => {
     if (req.url === '/healthz') return { status: 200, body: {} };
-    if (req.url === '/sandbox/danal/authorize') return flow.authorize(await readJson<Parameters<typeof flow.authorize>[0]>(req));
     const userId = userOf(req.headers.authorization);
     if (!userId) return { status: 401, body: {} };
     if (req.url === '/api/wallet') return flow.wallet(userId);
@@ -137,7 +133,6 @@ function expressServer(): http.Server {
     send(res)(userId ? await handler(userId, req) : { status: 401, body: {} });
   };
   app.get('/healthz', (_req, res) => void res.json({}));
-  app.post('/sandbox/danal/authorize', async (req, res) => send(res)(await flow.authorize(req.body)));
   app.get('/api/wallet', withUser((userId) => flow.wallet(userId)));
   app.post('/api/payment/order', withUser((userId, req) => flow.order(userId, req.body)));
   app.post('/api/payment/confirm', withUser((userId, req) => flow.confirm(userId, req.body)));

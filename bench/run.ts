@@ -10,9 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startBenchDatabase, startReferenceServer, startService, type BenchDatabase, type BenchService } from './service.js';
+import https from 'node:https';
+import { startBenchDatabase, startReferenceServer, startSandbox, startService, type BenchDatabase, type BenchSandbox, type BenchService } from './service.js';
+import { findFreePort } from '../src/db/embedded-postgres.js';
 import { runFlows, type BenchUser } from './load.js';
-import { measure, measureAlternating, type Cluster, type Stack } from './measure.js';
+import { flowTarget, measure, measureAlternating, type Cluster, type Stack } from './measure.js';
 import { parseStatementLog, pgbenchScript, inlineStatement, type CapturedStatement, type Variable } from './sql-capture.js';
 import { createPgbenchUsers, uniqueExpression, PGBENCH_USER_EXPRESSION } from './pgbench.js';
 import { fillExistingOrders } from './fill.js';
@@ -65,9 +67,19 @@ async function newUser(base: string, n: number): Promise<BenchUser> {
   return { userId: registered.data.userId, token: login.data.accessToken };
 }
 
-async function oneFlow(base: string, user: BenchUser) {
+async function oneFlow(base: string, danal: BenchSandbox, user: BenchUser) {
   const order = await api<{ data: { orderID: string } }>(base, 'POST', '/api/payment/order', { amount: 10_000, paymentMethod: 'Card' }, user.token);
-  const auth = await api<{ transactionId: string }>(base, 'POST', '/sandbox/danal/authorize', { orderId: order.data.orderID, amount: 10_000, method: 'CARD' });
+  // The buyer authorizes at Danal's window: the sandbox process, not the service.
+  const auth = await new Promise<{ transactionId: string }>((resolve, reject) => {
+    const body = JSON.stringify({ orderId: order.data.orderID, amount: 10_000, method: 'CARD' });
+    const req = https.request(`${danal.apiBase}/authorize`, { method: 'POST', ca: danal.ca, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(text)) : reject(new Error(`authorize answered ${res.statusCode}: ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
   await api(base, 'POST', '/api/payment/confirm', { orderID: order.data.orderID, transactionID: auth.transactionId, method: 'CARD' }, user.token);
   return { orderId: order.data.orderID, transactionId: auth.transactionId };
 }
@@ -77,13 +89,14 @@ async function captureFlowSql(db: BenchDatabase, admin: pg.Client, workDir: stri
   await admin.query(`ALTER DATABASE ${PG.database} SET log_statement = 'all'`);
   // Both started after the ALTER, so that their sessions log. Without the job engine:
   // its polling is not part of a charge flow and would land in the capture.
-  const danal = await startService(db.url, path.join(workDir, 'danal-capture.log'), { jobs: false });
-  const service = await startService(db.url, path.join(workDir, 'service-capture.log'), { jobs: false, danalApiBase: danal.sandboxApi });
+  const servicePort = await findFreePort();
+  const danal = await startSandbox(db.url, path.join(workDir, 'danal-capture.log'), path.join(workDir, 'tls'), [servicePort]);
+  const service = await startService(db.url, path.join(workDir, 'service-capture.log'), danal, { jobs: false, port: servicePort });
   try {
     const user = await newUser(service.url, 0);
-    await oneFlow(service.url, user); // warm-up: first-use statements are not part of every flow
+    await oneFlow(service.url, danal, user); // warm-up: first-use statements are not part of every flow
     db.markLog();
-    const ids = await oneFlow(service.url, user);
+    const ids = await oneFlow(service.url, danal, user);
     await new Promise((r) => setTimeout(r, 300)); // the log reaches us through a pipe
     const statements = parseStatementLog(db.logSinceMark());
     const variables: Variable[] = [
@@ -171,16 +184,17 @@ async function main() {
       const url = db.url.replace(/\/[^/]+$/, `/${database}`);
       // Danal is another server: its sandbox runs in a process of its own, on the same
       // database (its tables are in the schema danal_sandbox), and the service calls it over HTTP.
-      const danal = await startService(url, path.join(workDir, `danal${logName}.log`), { jobs: false });
+      const servicePort = await findFreePort();
+      const danal = await startSandbox(url, path.join(workDir, `danal${logName}.log`), path.join(workDir, 'tls'), [servicePort]);
       started.push(danal);
-      const service = await startService(url, path.join(workDir, `service${logName}.log`), { ...options, danalApiBase: danal.sandboxApi });
+      const service = await startService(url, path.join(workDir, `service${logName}.log`), danal, { ...options, port: servicePort });
       started.push(service);
       const users: BenchUser[] = [];
       for (let i = 1; i <= maxConcurrency; i++) users.push(await newUser(service.url, i)); // as users sign up: not all at once
       await createPgbenchUsers(client, maxConcurrency);
       if (!smoke) {
         say(`warming up ${database} (${warmSeconds} s at concurrency 16)`);
-        await runFlows(service.url, users, 16, warmSeconds);
+        await runFlows(flowTarget({ service, danal }), users, 16, warmSeconds);
       }
       return { service, danal, users, admin: client, database };
     }
@@ -197,9 +211,9 @@ async function main() {
       const referenceStack = async (kind: 'bare' | 'express'): Promise<Stack> => {
         // --profile: each reference's profile in a folder of its own, to set beside the service's.
         const profileDir = args.profile && path.resolve(args.profile, `reference-${kind}`);
-        const server = await startReferenceServer(kind, db.url, path.join(workDir, `reference-${kind}.log`), base.danal.sandboxApi, { profileDir });
+        const server = await startReferenceServer(kind, db.url, path.join(workDir, `reference-${kind}.log`), base.danal, { profileDir });
         started.push(server);
-        if (!smoke) await runFlows(server.url, base.users, REFERENCE_CONCURRENCY, seconds); // warmed like the service
+        if (!smoke) await runFlows(flowTarget({ service: server, danal: base.danal }), base.users, REFERENCE_CONCURRENCY, seconds); // warmed like the service
         return { ...base, service: server };
       };
       const stacks = [base, await referenceStack('express'), await referenceStack('bare')];

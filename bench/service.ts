@@ -1,11 +1,16 @@
-// The parts the benchmark runs: a fresh embedded PostgreSQL of its own, and
-// the compiled service started as in production (NODE_ENV=production), with
-// the Danal sandbox allowed only through the bench switch BENCH_ALLOW_SANDBOX.
+// The parts the benchmark runs: a fresh embedded PostgreSQL of its own, the
+// standalone Danal sandbox (dist/sandbox/main.js, https with a CA of its own),
+// and the compiled service started as in production: NODE_ENV=production,
+// DANAL_MODE=live, Danal reached over https at the sandbox process, whose CA
+// it trusts through NODE_EXTRA_CA_CERTS, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
 import { closeSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { findFreePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres.js';
+import { ensureSandboxTls } from '../src/sandbox/tls.js';
 
 export interface BenchDatabase extends EmbeddedDatabase {
   port: number;
@@ -42,28 +47,58 @@ export async function startBenchDatabase(dataDir: string): Promise<BenchDatabase
 
 export interface BenchService {
   url: string;
-  /** The Danal sandbox's API as another process reaches it. */
-  sandboxApi: string;
   pid: number;
   stop(): Promise<void>;
 }
 
-export const JWT_SECRET = randomBytes(32).toString('hex');
+/** The standalone sandbox: where the service's Danal calls and the buyer's authorize step go. */
+export interface BenchSandbox extends BenchService {
+  /** Its Danal API, as DANAL_API_BASE. */
+  apiBase: string;
+  /** The CA its https certificate is signed by. */
+  ca: Buffer;
+  caFile: string;
+}
+
+export const JWT_SECRET = randomBytes(48).toString('base64');
+// The keys the sandbox accepts and the service sends: live mode refuses the sandbox's published ones.
+const DANAL_KEYS = { DANAL_SECRET_KEY: `SK_BENCH_${randomBytes(16).toString('hex')}`, DANAL_CLIENT_KEY: 'CL_BENCH_client_key', DANAL_MERCHANT_ID: 'BENCH00001' };
 
 /**
- * `node dist/main.js` in production mode, its log written to `logFile`.
- * `danalApiBase`: where its Danal calls go (another process's sandbox), as the
- * real Danal is another server; without it, its own /sandbox/danal.
+ * `node dist/sandbox/main.js` on `databaseUrl` (its tables in the schema danal_sandbox), over https
+ * with a certificate made in `tlsDir`, allowed to notify the services on `servicePorts`.
+ */
+export async function startSandbox(databaseUrl: string, logFile: string, tlsDir: string, servicePorts: number[]): Promise<BenchSandbox> {
+  const port = await findFreePort();
+  const url = `https://127.0.0.1:${port}`;
+  // Made here, before the sandbox starts (it finds and uses it), so that the bench knows the CA to trust.
+  const { caFile } = ensureSandboxTls(tlsDir, ['127.0.0.1', 'localhost', '::1']);
+  const ca = readFileSync(caFile);
+  const service = await launch(url, logFile, [path.resolve('dist/sandbox/main.js')], {
+    ...DANAL_KEYS,
+    SANDBOX_PORT: String(port),
+    SANDBOX_HOST: '127.0.0.1',
+    SANDBOX_TLS_DIR: tlsDir,
+    SANDBOX_NOTI_URLS: servicePorts.map((p) => `http://127.0.0.1:${p}/api/payment/noti/vaccount`).join(','),
+    DATABASE_URL: databaseUrl,
+  }, ca);
+  return { ...service, apiBase: `${url}/sandbox/danal`, caFile, ca };
+}
+
+/**
+ * `node dist/main.js` in production and live mode, its log written to `logFile`,
+ * calling Danal at the sandbox process over https, as the real Danal is another server.
  */
 export async function startService(
   databaseUrl: string,
   logFile: string,
-  options: { profileDir?: string; jobs?: boolean; danalApiBase?: string } = {},
+  danal: BenchSandbox,
+  options: { profileDir?: string; jobs?: boolean; port?: number } = {},
 ): Promise<BenchService> {
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const url = `http://127.0.0.1:${port}`;
   return launch(url, logFile, [...cpuProfile(options.profileDir), path.resolve('dist/main.js')], {
-    ...serviceEnvironment(port, databaseUrl, options.danalApiBase),
+    ...serviceEnvironment(port, databaseUrl, danal),
     JOBS_ENABLED: options.jobs === false ? 'false' : 'true',
   });
 }
@@ -77,14 +112,14 @@ export async function startReferenceServer(
   kind: 'bare' | 'express',
   databaseUrl: string,
   logFile: string,
-  danalApiBase: string,
+  danal: BenchSandbox,
   options: { profileDir?: string } = {},
 ): Promise<BenchService> {
   const port = await findFreePort();
   // tsx compiles the file once at start; the flow then runs as plain JavaScript.
   const args = [...cpuProfile(options.profileDir), '--import', 'tsx', path.resolve('bench/reference-server.ts')];
   return launch(`http://127.0.0.1:${port}`, logFile, args, {
-    ...serviceEnvironment(port, databaseUrl, danalApiBase),
+    ...serviceEnvironment(port, databaseUrl, danal),
     REFERENCE: kind,
   });
 }
@@ -97,21 +132,25 @@ function cpuProfile(dir: string | undefined): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-/** The service's environment in the bench: production, with the sandbox let in by the bench switch. */
-function serviceEnvironment(port: number, databaseUrl: string, danalApiBase: string | undefined): Record<string, string> {
+/** The service's environment in the bench: production and live mode, Danal at the sandbox process. */
+function serviceEnvironment(port: number, databaseUrl: string, danal: BenchSandbox): Record<string, string> {
   const url = `http://127.0.0.1:${port}`;
   return {
     NODE_ENV: 'production',
-    BENCH_ALLOW_SANDBOX: '1',
-    DANAL_MODE: 'sandbox',
+    DANAL_MODE: 'live',
+    DANAL_API_BASE: danal.apiBase,
+    ...DANAL_KEYS,
+    // The sandbox's certificate, trusted the way an operator trusts a private CA.
+    NODE_EXTRA_CA_CERTS: danal.caFile,
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
     JWT_SECRET,
     PUBLIC_BASE_URL: url,
-    CHECKOUT_SUCCESS_URL: `${url}/sandbox/danal/result?status=success`,
-    CHECKOUT_FAIL_URL: `${url}/sandbox/danal/result?status=fail`,
-    ...(danalApiBase && { DANAL_API_BASE: danalApiBase }),
+    CHECKOUT_SUCCESS_URL: 'https://dpot.example/pay/success',
+    CHECKOUT_FAIL_URL: 'https://dpot.example/pay/fail',
+    // The sandbox process posts deposit notifications from loopback.
+    NOTI_ALLOWED_IPS: '127.0.0.1',
     // The load comes from one address and a few users, far past any real user's rate.
     RATE_LIMIT_AUTH_PER_ADDRESS: '10000000',
     RATE_LIMIT_LOGIN_PER_EMAIL_AND_ADDRESS: '10000000',
@@ -127,7 +166,7 @@ function serviceEnvironment(port: number, databaseUrl: string, danalApiBase: str
  * relay through the bench's own process, whose CPU would count against the load
  * generator). Resolves once it answers /healthz.
  */
-async function launch(url: string, logFile: string, args: string[], env: Record<string, string>): Promise<BenchService> {
+async function launch(url: string, logFile: string, args: string[], env: Record<string, string>, ca?: Buffer): Promise<BenchService> {
   const start = productionStart();
   const logFd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [...start.nodeFlags, ...args], {
@@ -136,10 +175,9 @@ async function launch(url: string, logFile: string, args: string[], env: Record<
   });
   closeSync(logFd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitUntilAnswering(url, exited, logFile);
+  await waitUntilAnswering(url, exited, logFile, ca);
   return {
     url,
-    sandboxApi: `${url}/sandbox/danal`,
     pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
@@ -148,8 +186,20 @@ async function launch(url: string, logFile: string, args: string[], env: Record<
   };
 }
 
+/** GET `url` → 2xx; over https, trusting `ca`. */
+function answers(url: string, ca: Buffer | undefined): Promise<boolean> {
+  const get = url.startsWith('https:') ? https.get : http.get;
+  return new Promise((resolve) => {
+    const req = get(url, { ca }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 300);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
 /** Resolves once the service answers /healthz; rejects if it exits first. */
-async function waitUntilAnswering(url: string, exited: Promise<number | null>, logFile: string): Promise<void> {
+async function waitUntilAnswering(url: string, exited: Promise<number | null>, logFile: string, ca?: Buffer): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => {
     exitCode = code;
@@ -157,7 +207,7 @@ async function waitUntilAnswering(url: string, exited: Promise<number | null>, l
   for (let tries = 0; tries < 600; tries++) {
     if (exitCode !== undefined) throw new Error(`the service exited with ${exitCode} before listening; see ${logFile}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
+      if (await answers(`${url}/healthz`, ca)) return;
     } catch {
       // not listening yet
     }

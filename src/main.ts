@@ -14,6 +14,15 @@ try {
   process.exit(1);
 }
 const log = createLogger(config.logLevel);
+// The first line says what this process is about to be: where it will listen, and whether money is real.
+const listen = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+const loopbackOnly = ['127.0.0.1', '::1', 'localhost'].includes(config.host);
+log.info(
+  { event: 'starting', danalMode: config.danal.mode, env: config.env, host: config.host, port: config.port, loopbackOnly },
+  config.danal.mode === 'sandbox'
+    ? `DPOT Pay starting in SANDBOX mode (no real money) on ${listen}: ${loopbackOnly ? 'loopback only, so no other machine can reach its free points; set HOST=0.0.0.0 to open it' : `HOST=${config.host} lets other machines reach the sandbox, whose payments cost nothing`}`
+    : `DPOT Pay starting in LIVE mode with Danal at ${config.danal.apiBase} on ${listen}`,
+);
 
 const database = await openDatabaseServer(config).catch((error: Error) => {
   log.fatal(error.message);

@@ -1,12 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 
 const LIVE = {
   NODE_ENV: 'production',
-  JWT_SECRET: 'a-real-production-secret-of-enough-length',
+  JWT_SECRET: randomBytes(48).toString('base64'),
   DANAL_MODE: 'live',
   DANAL_API_BASE: 'https://one-api.danalpay.com',
-  DANAL_SECRET_KEY: 'SK_LIVE_x',
+  DANAL_SECRET_KEY: 'SK_LIVE_from_the_contract',
   DANAL_CLIENT_KEY: 'CL_LIVE_x',
   DANAL_MERCHANT_ID: 'A0000001',
   DATABASE_URL: 'postgresql://dpot@db.internal/dpot',
@@ -45,19 +46,97 @@ describe('config', () => {
   );
 
   it('refuses the sandbox and the development JWT secret in production', () => {
-    expect(() => loadConfig({ ...LIVE, DANAL_MODE: 'sandbox' })).toThrow(/DANAL_MODE/);
+    expect(() => loadConfig({ ...LIVE, DANAL_MODE: 'sandbox' })).toThrow(/DANAL_MODE: must be "live" with NODE_ENV=production: a production process never serves the sandbox/);
     expect(() => loadConfig({ ...LIVE, JWT_SECRET: 'dev-only-insecure-jwt-secret-do-not-use-in-production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ ...LIVE, JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });
 
-  it('lets the benchmark run production with the sandbox only through its explicit switch', () => {
+  it('has no switch that lets production serve the sandbox: BENCH_ALLOW_SANDBOX is refused, saying what replaced it', () => {
     const bench = { ...LIVE, DANAL_MODE: 'sandbox', DANAL_API_BASE: undefined, DANAL_SECRET_KEY: undefined, DANAL_CLIENT_KEY: undefined, DANAL_MERCHANT_ID: undefined };
-    expect(() => loadConfig(bench)).toThrow(/DANAL_MODE/);
-    expect(() => loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: 'yes' })).toThrow(/BENCH_ALLOW_SANDBOX/);
-    const config = loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: '1' });
-    expect(config.danal.mode).toBe('sandbox');
-    // Everything else production needs is still required.
-    expect(() => loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: '1', JWT_SECRET: undefined })).toThrow(/JWT_SECRET/);
+    for (const value of ['1', 'yes']) {
+      expect(() => loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: value })).toThrow(/DANAL_MODE: must be "live"/);
+      expect(() => loadConfig({ ...bench, BENCH_ALLOW_SANDBOX: value })).toThrow(/BENCH_ALLOW_SANDBOX: was removed.*sandbox:danal/);
+    }
+    expect(() => loadConfig({ BENCH_ALLOW_SANDBOX: '1' })).toThrow(/BENCH_ALLOW_SANDBOX/);
+  });
+
+  describe('live mode is real money, whatever NODE_ENV says', () => {
+    const LIVE_ANY_ENV = { ...LIVE, NODE_ENV: undefined };
+
+    it('accepts a complete live configuration without NODE_ENV', () => {
+      expect(loadConfig(LIVE_ANY_ENV).danal.mode).toBe('live');
+      expect(loadConfig({ ...LIVE_ANY_ENV, NODE_ENV: 'development' }).danal.mode).toBe('live');
+    });
+
+    it.each(['JWT_SECRET', 'DANAL_SECRET_KEY', 'DANAL_CLIENT_KEY', 'DANAL_MERCHANT_ID', 'DANAL_API_BASE', 'DATABASE_URL', 'PUBLIC_BASE_URL', 'CHECKOUT_SUCCESS_URL', 'CHECKOUT_FAIL_URL'])(
+      'refuses live mode without %s: no development default',
+      (name) => {
+        for (const nodeEnv of [undefined, 'development', 'test']) {
+          expect(() => loadConfig({ ...LIVE_ANY_ENV, NODE_ENV: nodeEnv, [name]: undefined })).toThrow(new RegExp(`${name}: is required with DANAL_MODE=live`));
+        }
+      },
+    );
+
+    it('tells how to make a JWT secret when there is none', () => {
+      expect(() => loadConfig({ ...LIVE_ANY_ENV, JWT_SECRET: undefined })).toThrow(/openssl rand -base64 48/);
+    });
+
+    it.each(['http://one-api.danalpay.com', 'http://127.0.0.1:4010/sandbox/danal', 'http://localhost:4010/sandbox/danal', 'http://[::1]:4010/sandbox/danal'])(
+      'refuses DANAL_API_BASE=%s: https only, loopback included',
+      (base) => {
+        expect(() => loadConfig({ ...LIVE_ANY_ENV, DANAL_API_BASE: base })).toThrow(/DANAL_API_BASE: must be an https:\/\/ URL.*NODE_EXTRA_CA_CERTS/);
+      },
+    );
+
+    it("refuses the sandbox's published secret key", () => {
+      expect(() => loadConfig({ ...LIVE_ANY_ENV, DANAL_SECRET_KEY: 'SK_TEST_dpot_sandbox_secret_key' })).toThrow(/DANAL_SECRET_KEY: is the sandbox's published key/);
+    });
+
+    it.each([
+      ['one repeated character', 'a'.repeat(48), /one character repeated/],
+      ['a short alphabet', 'ab'.repeat(10) + 'ba'.repeat(10) + 'aabb', /only 2 different characters/],
+      ['a repeated pattern', 'changeme-'.repeat(5), /repeats a shorter pattern/],
+      ['a run of consecutive characters', 'abcdefghijklmnopqrstuvwxyz0123456789', /runs of consecutive characters/],
+      ['words', 'a-real-production-secret-of-enough-length', /mostly words/],
+      ['words and runs', 'webhook-admin-key-0123456789abcdef0123', /mostly words or runs/],
+      ['digits only', '8471920364758192037465910283746512', /at most 112 bits of randomness/],
+      ['the development default', 'dev-only-insecure-jwt-secret-do-not-use-in-production', /published in this repository/],
+    ])('refuses a JWT_SECRET that is %s, saying how to make one', (_what, secret, why) => {
+      expect(() => loadConfig({ ...LIVE_ANY_ENV, JWT_SECRET: secret })).toThrow(why);
+      expect(() => loadConfig({ ...LIVE_ANY_ENV, JWT_SECRET: secret })).toThrow(/openssl rand -base64 48/);
+    });
+
+    it('refuses admin keys that are not random, naming which, without repeating them', () => {
+      const good = randomBytes(32).toString('base64url');
+      let message = '';
+      try {
+        loadConfig({ ...LIVE_ANY_ENV, ADMIN_API_KEYS: `${good},my-long-operator-key-0123456789abcdef` });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/ADMIN_API_KEYS: key 2 is a value published in this repository.*openssl rand -base64 48/);
+      expect(message).not.toContain('my-long-operator-key');
+      expect(loadConfig({ ...LIVE_ANY_ENV, ADMIN_API_KEYS: good }).adminApiKeys).toEqual([good]);
+    });
+
+    it('refuses webhook secrets whose key is not random', () => {
+      const env = { ...LIVE_ANY_ENV, WEBHOOK_URLS: 'https://merchant.example/hooks' };
+      expect(() => loadConfig({ ...env, WEBHOOK_SECRETS: `whsec_${Buffer.alloc(32, 7).toString('base64')}` })).toThrow(/WEBHOOK_SECRETS: secret 1: its key is one byte repeated/);
+      expect(loadConfig({ ...env, WEBHOOK_SECRETS: `whsec_${randomBytes(32).toString('base64')}` }).webhooks.secrets).toHaveLength(1);
+    });
+
+    it('keeps the development defaults for sandbox mode', () => {
+      const config = loadConfig({ NODE_ENV: 'development' });
+      expect(config.danal.mode).toBe('sandbox');
+      expect(config.jwt.secret).toBe('dev-only-insecure-jwt-secret-do-not-use-in-production');
+      expect(loadConfig({ ADMIN_API_KEYS: 'my-long-operator-key-0123456789abcdef' }).adminApiKeys).toHaveLength(1);
+    });
+  });
+
+  it('listens on loopback in sandbox mode unless HOST is set, and everywhere in live mode', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig(LIVE).host).toBe('0.0.0.0');
   });
 
   it('never lets the reconciler take a Confirming order whose request may still be waiting for Danal', () => {
