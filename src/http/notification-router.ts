@@ -3,7 +3,7 @@
 // (src/http/notification-gate.ts). From an allowed address the body is read
 // as raw text so that every notification, even one we cannot parse, is
 // stored as it arrived.
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { DepositNotificationService } from '../payments/deposit-notification-service.js';
 import { exceedsJsonDepth } from './json-body.js';
 import { NOTIFICATION_BODY_LIMIT_BYTES } from './notification-gate.js';
@@ -29,5 +29,12 @@ export function notificationRouter(notifications: DepositNotificationService, ga
     const reply = await notifications.handle(req.ip ?? '', decode(raw, req.get('content-type')), token);
     res.status(reply.httpStatus).json(reply.body);
   });
+  // Danal is answered in its own shape, also when the body cannot be read (over the limit, cut off).
+  router.use(((error, _req, res, next) => {
+    const status = Number((error as { status?: unknown })?.status);
+    if (!(status >= 400 && status < 500)) return next(error);
+    const message = status === 413 ? `the body is over ${NOTIFICATION_BODY_LIMIT_BYTES} bytes` : 'the body could not be read';
+    res.status(status).json({ code: 'FAIL', message });
+  }) as ErrorRequestHandler);
   return router;
 }
