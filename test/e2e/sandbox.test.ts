@@ -136,8 +136,9 @@ describe('a sandbox told to notify another URL (SANDBOX_NOTI_URLS)', () => {
         res.writeHead(302, { location: `${redirected.url}/secret` });
         return void res.end();
       }
+      // Not the service: it must not count as a delivered deposit (the order stays WaitingForDeposit).
       res.setHeader('content-type', 'application/json');
-      res.end('{"code":"SUCCESS","secret":"the-target-body"}');
+      res.end('{"code":"FAIL","secret":"the-target-body"}');
     });
     other = await startTestServer({ SANDBOX_NOTI_URLS: `${target.url}/hook,${target.url}/redirect` });
   });
@@ -157,7 +158,7 @@ describe('a sandbox told to notify another URL (SANDBOX_NOTI_URLS)', () => {
 
   it('never returns what the target answered', async () => {
     const deposit = await depositTo(`${target.url}/hook`);
-    expect(deposit.body.replyStatus).toBe(200);
+    expect(deposit.body).toMatchObject({ replyStatus: 200, delivered: false });
     expect(deposit.text).not.toContain('the-target-body');
   });
 

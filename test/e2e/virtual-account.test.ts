@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  authorize, bearer, confirm, createOrder, ledgerRows, newUser, postFrom, startTestServer, useTestServer, walletOf,
+  authorize, bearer, confirm, createOrder, ledgerRows, newUser, ownDatabase, postFrom, startTestServer, useTestServer, walletOf,
   type TestServer, type User,
 } from '../helpers.js';
 
 const t = useTestServer();
 
-/** A VirtualAccount order confirmed at Danal: account issued, nothing credited yet. */
-async function issuedAccount(server: TestServer, user: User) {
+/**
+ * A VirtualAccount order confirmed at Danal: account issued, nothing credited yet. The buyer's window
+ * gives Danal the order's notiUrl, unless `plainPath`: then Danal notifies the seed's plain path.
+ */
+async function issuedAccount(server: TestServer, user: User, plainPath = false) {
   const order = await createOrder(server, user, 30_000, 'VirtualAccount');
-  const transactionId = await authorize(server, order.orderID, 30_000, 'VACCOUNT', order.checkout.notiUrl);
+  const transactionId = await authorize(server, order.orderID, 30_000, 'VACCOUNT', plainPath ? undefined : order.checkout.notiUrl);
   const res = await confirm(server, user, order.orderID, transactionId, 'VIRTUAL_ACCOUNT').expect(200);
   return { order, transactionId, confirmed: res.body.data };
 }
@@ -108,7 +111,10 @@ describe('virtual account', () => {
   });
 
   it("uses the proxy's forwarded address when a proxy is trusted, and refuses addresses not allowed", async () => {
-    const proxied = await startTestServer({ TRUST_PROXY: 'loopback' });
+    // A database of its own: it plays Danal by hand (the sandbox never sends this one), which the
+    // sandbox comparison of other files' audits would count against the shared database.
+    const database = await ownDatabase('proxied');
+    const proxied = await startTestServer({ TRUST_PROXY: 'loopback' }, database.url);
     try {
       const user = await newUser(proxied);
       const { order, transactionId } = await issuedAccount(proxied, user);
@@ -125,11 +131,13 @@ describe('virtual account', () => {
       expect(await proxied.db.refusedNotification.count({ where: { sourceIp: '203.0.113.9' } })).toBeGreaterThanOrEqual(1);
     } finally {
       await proxied.close();
+      await database.drop();
     }
   });
 
   it('accepts a notification from inside a NOTI_ALLOWED_IPS range and refuses one from outside it', async () => {
-    const ranged = await startTestServer({ TRUST_PROXY: '127.0.0.1', NOTI_ALLOWED_IPS: '203.0.113.0/24' });
+    const database = await ownDatabase('ranged'); // plays Danal by hand, as the test above
+    const ranged = await startTestServer({ TRUST_PROXY: '127.0.0.1', NOTI_ALLOWED_IPS: '203.0.113.0/24' }, database.url);
     try {
       const user = await newUser(ranged);
       const { order, transactionId } = await issuedAccount(ranged, user);
@@ -140,13 +148,14 @@ describe('virtual account', () => {
       expect((await walletOf(ranged, user)).balance).toBe(30_000);
     } finally {
       await ranged.close();
+      await database.drop();
     }
   });
 
   it("credits only a notification that carries the order's notiUrl token on the token path", async () => {
     const user = await newUser(t);
     const first = await issuedAccount(t, user);
-    const second = await issuedAccount(t, user);
+    const second = await issuedAccount(t, user, true);
     const tokenOf = (o: { order: { checkout: Record<string, string> } }) => o.order.checkout.notiUrl!.split('/').pop()!;
     expect(tokenOf(first)).not.toBe(tokenOf(second));
     const body = { code: 'SUCCESS', transactionID: first.transactionId, orderID: first.order.orderID, amount: '30000' };
@@ -165,8 +174,9 @@ describe('virtual account', () => {
     const deposit = await t.api.post('/sandbox/danal/deposit').send({ transactionId: first.transactionId }).expect(200);
     expect(deposit.body.notiUrl).toBe(first.order.checkout.notiUrl);
     expect((await walletOf(t, user)).balance).toBe(30_000);
-    // The seed's plain path still credits, from an allowed address.
-    await notify(t, { code: 'SUCCESS', transactionID: second.transactionId, orderID: second.order.orderID, amount: '30000' }).expect(200, { code: 'SUCCESS' });
+    // The seed's plain path still credits, from an allowed address: where Danal posts when the window gave no notiUrl.
+    const plain = await t.api.post('/sandbox/danal/deposit').send({ transactionId: second.transactionId }).expect(200);
+    expect(plain.body).toMatchObject({ notiUrl: expect.stringMatching(/\/api\/payment\/noti\/vaccount$/), delivered: true });
     expect((await walletOf(t, user)).balance).toBe(60_000);
   });
 
@@ -178,7 +188,8 @@ describe('virtual account', () => {
       const body = { code: 'SUCCESS', transactionID: transactionId, orderID: order.orderID, amount: '30000' };
       expect((await notify(strict, body).expect(403)).body.code).toBe('FAIL');
       expect((await walletOf(strict, user)).balance).toBe(0);
-      await strict.api.post(new URL(order.checkout.notiUrl!).pathname).send(body).expect(200, { code: 'SUCCESS' });
+      // Danal posts to the order's notiUrl: that credits.
+      expect((await strict.api.post('/sandbox/danal/deposit').send({ transactionId }).expect(200)).body).toMatchObject({ notiUrl: order.checkout.notiUrl, delivered: true });
       expect((await walletOf(strict, user)).balance).toBe(30_000);
     } finally {
       await strict.close();
